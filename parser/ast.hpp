@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/optional.hpp>
@@ -54,6 +55,19 @@ struct Range : Node {
 using Value = boost::variant<Variable, Range, Quantity, Text, Name>;
 
 enum class CompareOp { lt, le, gt, ge, eq, ne };
+
+/// The operator as written: "<", "<=", ...
+inline std::string_view spelling(CompareOp op) {
+  switch (op) {
+    case CompareOp::lt: return "<";
+    case CompareOp::le: return "<=";
+    case CompareOp::gt: return ">";
+    case CompareOp::ge: return ">=";
+    case CompareOp::eq: return "==";
+    case CompareOp::ne: return "!=";
+  }
+  return "==";
+}
 
 /// A slot constraint: `code: ITP`, `code: AIHA | Evans`, `drug: ?m`, `age: >= 18 years`,
 /// `value: 5..15 ng/mL` (a Range alternative).

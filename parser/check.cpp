@@ -63,20 +63,26 @@ Inputs collect(const std::vector<std::string>& paths, support::DiagnosticEngine&
   return inputs;
 }
 
-/// Loads a file; a file that is not acceptable text is reported at its first bad byte and left
-/// out of the run.
+/// Loads a file; a file that is not acceptable text is reported and left out of the run.
 std::optional<support::FileId> load(const std::string& path, support::SourceManager& sources,
                                     support::DiagnosticEngine& diags) {
   const auto loaded = sources.load_file(path);
   if (!loaded.failure) return loaded.id;
-  const auto& failure = *loaded.failure;
-  const SourceRange at{loaded.id, failure.offset, failure.offset};
+  report_load_failure(sources, loaded.id, *loaded.failure, diags);
+  return std::nullopt;
+}
+
+}  // namespace
+
+void report_load_failure(const support::SourceManager& sources, support::FileId file,
+                         const support::LoadFailure& failure, support::DiagnosticEngine& diags) {
+  const SourceRange at{file, failure.offset, failure.offset};
   switch (failure.kind) {
     case support::LoadFailure::Kind::unreadable:
-      diags.report(DiagId::file_unreadable, SourceRange{}, path, failure.detail);
+      diags.report(DiagId::file_unreadable, SourceRange{}, sources.name(file), failure.detail);
       break;
     case support::LoadFailure::Kind::too_large:
-      diags.report(DiagId::file_too_large, SourceRange{loaded.id, 0, 0}, support::SourceManager::max_buffer_bytes);
+      diags.report(DiagId::file_too_large, SourceRange{file, 0, 0}, support::SourceManager::max_buffer_bytes);
       break;
     case support::LoadFailure::Kind::binary:
       diags.report(DiagId::file_binary, at);
@@ -85,10 +91,7 @@ std::optional<support::FileId> load(const std::string& path, support::SourceMana
       diags.report(DiagId::file_invalid_utf8, at);
       break;
   }
-  return std::nullopt;
 }
-
-}  // namespace
 
 CheckedRuleBase check_buffers(const std::vector<support::FileId>& kb_files,
                               const std::vector<support::FileId>& rule_files, support::SourceManager& sources,

@@ -23,6 +23,11 @@ struct CheckedRuleBase {
 CheckedRuleBase check_paths(const std::vector<std::string>& paths, support::SourceManager& sources,
                             support::DiagnosticEngine& diags);
 
+/// Reports why a file the SourceManager refused (see SourceManager::load_file) cannot be used,
+/// at its first bad byte where there is one.
+void report_load_failure(const support::SourceManager& sources, support::FileId file,
+                         const support::LoadFailure& failure, support::DiagnosticEngine& diags);
+
 /// The same on buffers already in the SourceManager (tests, fuzzing, the REPL).
 CheckedRuleBase check_buffers(const std::vector<support::FileId>& kb_files,
                               const std::vector<support::FileId>& rule_files,

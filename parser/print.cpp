@@ -41,17 +41,7 @@ std::string print(const ast::Value& value) {
   return boost::apply_visitor([](const auto& v) { return print(v); }, value);
 }
 
-std::string_view print(ast::CompareOp op) {
-  switch (op) {
-    case ast::CompareOp::lt: return "<";
-    case ast::CompareOp::le: return "<=";
-    case ast::CompareOp::gt: return ">";
-    case ast::CompareOp::ge: return ">=";
-    case ast::CompareOp::eq: return "==";
-    case ast::CompareOp::ne: return "!=";
-  }
-  return "==";
-}
+std::string_view print(ast::CompareOp op) { return ast::spelling(op); }
 
 std::string print(const ast::OneOf& one_of) {
   std::string out;

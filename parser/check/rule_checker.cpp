@@ -86,6 +86,7 @@ class RuleChecker {
 
   void check(const ast::Rule& rule) {
     variables_.clear();
+    local_variables_.clear();
     negation_depth_ = 0;
     rule_ = &rule;
     check_clauses(rule);
@@ -150,20 +151,20 @@ class RuleChecker {
 
   void check_condition(const ast::Condition& condition) {
     if (auto* p = boost::get<ast::Pattern>(&condition)) return check_pattern(*p);
-    if (auto* n = boost::get<ast::Negation>(&condition)) return check_scoped(n->body);
-    if (auto* e = boost::get<ast::Existence>(&condition)) return check_scoped(e->body);
+    if (auto* n = boost::get<ast::Negation>(&condition)) return check_scoped(n->body, "not");
+    if (auto* e = boost::get<ast::Existence>(&condition)) return check_scoped(e->body, "exists");
     if (auto* a = boost::get<ast::Alternatives>(&condition)) return check_alternatives(*a);
   }
 
   /// not / exists: variables first bound inside stay inside.
-  void check_scoped(const std::vector<ast::Condition>& body) {
+  void check_scoped(const std::vector<ast::Condition>& body, std::string_view keyword) {
     ++negation_depth_;
     for (const auto& c : body) check_condition(c);
     --negation_depth_;
     std::erase_if(variables_, [&](const auto& entry) {
       const auto& info = entry.second;
       if (info.negation_depth > negation_depth_) {
-        local_variables_.emplace(entry.first, info.bound_at);
+        local_variables_.emplace(entry.first, LocalVariable{info.bound_at, std::string(keyword)});
         return true;
       }
       return false;
@@ -255,7 +256,7 @@ class RuleChecker {
     (void)pattern;
     if (const auto* cmp = boost::get<ast::Comparison>(&sc.constraint)) {
       if (vt && vt->type == kb::Slot::Type::symbol && cmp->op != ast::CompareOp::eq && cmp->op != ast::CompareOp::ne) {
-        diags_.report(DiagId::ordering_on_symbol, cmp->range, op_spelling(cmp->op), sc.slot.text, "symbols");
+        diags_.report(DiagId::ordering_on_symbol, cmp->range, ast::spelling(cmp->op), sc.slot.text, "symbols");
       }
       check_value(cmp->operand, vt, slot, sc.slot.text, /*binds=*/false);
       return;
@@ -272,18 +273,6 @@ class RuleChecker {
     }
     const auto& one = boost::get<ast::OneOf>(constraint);
     for (const auto& v : one.alternatives) check_value(v, vt, nullptr, "", one.alternatives.size() == 1);
-  }
-
-  static std::string_view op_spelling(ast::CompareOp op) {
-    switch (op) {
-      case ast::CompareOp::lt: return "<";
-      case ast::CompareOp::le: return "<=";
-      case ast::CompareOp::gt: return ">";
-      case ast::CompareOp::ge: return ">=";
-      case ast::CompareOp::eq: return "==";
-      case ast::CompareOp::ne: return "!=";
-    }
-    return "==";
   }
 
   /// A value in a slot constraint. `binds`: a lone variable here binds it if it is new.
@@ -445,7 +434,8 @@ class RuleChecker {
 
   void report_unbound(const std::string& name, SourceRange range) {
     if (auto local = local_variables_.find(name); local != local_variables_.end()) {
-      diags_.report(DiagId::negated_only_variable, range, "?" + name, "not").note(local->second, DiagId::note_declared_here, "?" + name);
+      diags_.report(DiagId::negated_only_variable, range, "?" + name, local->second.keyword)
+          .note(local->second.bound_at, DiagId::note_declared_here, "?" + name);
       return;
     }
     diags_.report(DiagId::unbound_variable, range, "?" + name);
@@ -716,7 +706,11 @@ class RuleChecker {
   support::DiagnosticEngine& diags_;
   const ast::Rule* rule_ = nullptr;
   std::map<std::string, VariableInfo> variables_;
-  std::map<std::string, SourceRange> local_variables_;
+  struct LocalVariable {
+    SourceRange bound_at;
+    std::string keyword;  // not or exists
+  };
+  std::map<std::string, LocalVariable> local_variables_;  // bound inside not/exists of this rule
   int negation_depth_ = 0;
 };
 

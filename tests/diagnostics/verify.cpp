@@ -157,29 +157,6 @@ std::optional<std::string> read_bytes(const std::filesystem::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// The diagnostic check_paths gives for a file it cannot accept as text (parser/check.cpp, load);
-/// the harness reports it itself because check_buffers only sees buffers that were accepted.
-void report_load_failure(support::DiagnosticEngine& diags, const support::SourceManager& sources,
-                         support::FileId file, const support::LoadFailure& failure) {
-  using support::DiagId;
-  const support::SourceRange at{file, failure.offset, failure.offset};
-  switch (failure.kind) {
-    case support::LoadFailure::Kind::unreadable:
-      diags.report(DiagId::file_unreadable, support::SourceRange{}, sources.name(file), failure.detail);
-      break;
-    case support::LoadFailure::Kind::too_large:
-      diags.report(DiagId::file_too_large, support::SourceRange{file, 0, 0},
-                   support::SourceManager::max_buffer_bytes);
-      break;
-    case support::LoadFailure::Kind::binary:
-      diags.report(DiagId::file_binary, at);
-      break;
-    case support::LoadFailure::Kind::invalid_utf8:
-      diags.report(DiagId::file_invalid_utf8, at);
-      break;
-  }
-}
-
 }  // namespace
 
 Expectations parse_expectations(std::string_view text, LineNumbers numbers) {
@@ -378,7 +355,7 @@ std::vector<std::string> run_case(const std::filesystem::path& case_path,
   const bool is_kb = case_path.extension() == ".yaml" || case_path.extension() == ".yml";
   std::vector<support::FileId> rule_files;
   if (loaded.failure) {
-    report_load_failure(diags, sources, loaded.id, *loaded.failure);
+    rapa::parser::report_load_failure(sources, loaded.id, *loaded.failure, diags);
   } else if (is_kb) {
     kb_files.push_back(loaded.id);
   } else {
