@@ -1,4 +1,5 @@
-// Quantities with physical units: parsing unit spellings, dimension checking and conversion for clinical thresholds.
+// Quantities with physical units: parsing unit spellings, dimension checking and conversion for clinical
+// thresholds.
 #pragma once
 
 #include <array>
@@ -21,10 +22,10 @@ inline constexpr std::size_t kActivity = 4;
 
 // Exponent vector over the base dimensions (mass, length, time, amount, activity).
 struct Dimension {
-    std::array<std::int8_t, 5> exponents{};
+  std::array<std::int8_t, 5> exponents{};
 
-    bool dimensionless() const;
-    friend bool operator==(const Dimension&, const Dimension&) = default;
+  bool dimensionless() const;
+  friend bool operator==(const Dimension&, const Dimension&) = default;
 };
 
 // Human words for a dimension ("mass concentration", "mass per time", "time",
@@ -35,20 +36,20 @@ std::string describe(const Dimension& dimension);
 // scale: gram, metre, second, mole, unit of enzyme activity (U). Only ratios of
 // factors matter, so the choice of base is invisible outside this file.
 struct Unit {
-    std::string spelling;  // exactly as the author wrote it
-    Dimension dimension;
-    double factor = 1.0;
+  std::string spelling;  // exactly as the author wrote it
+  Dimension dimension;
+  double factor = 1.0;
 };
 
 struct UnitParseError {
-    std::size_t offset;   // byte offset into the parsed text
-    std::string message;  // lower-case, no trailing period
+  std::size_t offset;   // byte offset into the parsed text
+  std::string message;  // lower-case, no trailing period
 };
 
 // Exactly one of the two members is set.
 struct UnitParseResult {
-    std::optional<Unit> unit;
-    std::optional<UnitParseError> error;
+  std::optional<Unit> unit;
+  std::optional<UnitParseError> error;
 };
 
 // Longest unit text accepted; anything longer is certainly a mistake.
@@ -67,10 +68,10 @@ UnitParseResult parse_unit(std::string_view text);
 std::span<const std::string_view> common_unit_spellings();
 
 struct Quantity {
-    double value = 0.0;
-    Unit unit;
+  double value = 0.0;
+  Unit unit;
 
-    double in_base() const;  // value expressed in the canonical base scale
+  double in_base() const;  // value expressed in the canonical base scale
 };
 
 // Precondition (asserted): from.dimension == to.dimension.

@@ -43,6 +43,11 @@ std::string format_quantity(const ast::Quantity& q) {
   return q.unit ? fmt::format("{} {}", q.value, q.unit->spelling) : fmt::format("{}", q.value);
 }
 
+std::string format_range(const ast::Range& r) {
+  return r.low.unit ? format_quantity(r.low) + ".." + format_quantity(r.high)
+                    : fmt::format("{}..{}", r.low.value, format_quantity(r.high));
+}
+
 /// What is known about a value a variable or slot holds, for type and dimension checks.
 struct ValueType {
   kb::Slot::Type type = kb::Slot::Type::symbol;
@@ -53,6 +58,7 @@ struct ValueType {
 struct VariableInfo {
   SourceRange bound_at;
   std::optional<ValueType> type;
+  const kb::Slot* slot = nullptr;  // the slot that bound it, for vocabulary checks
   int negation_depth = 0;  // > 0: bound inside not/exists, local to it
   bool used = false;
 };
@@ -61,13 +67,25 @@ struct VariableInfo {
 struct DetailSpec {
   std::string_view key;
   std::vector<std::string_view> example_units;  // the first is shown in messages
+  bool dose = false;  // a drug amount: its unit must begin with a mass (mg, not /day or %)
 };
+
+/// Whether a unit's first factor is a mass: mg/kg/day is a dose, /day or % is not, though
+/// mg/kg reduces to a plain ratio and so shares their dimension.
+bool starts_with_mass(std::string_view spelling) {
+  const auto end = spelling.find_first_of("/*.");
+  if (end == 0) return false;
+  const auto head = support::parse_unit(spelling.substr(0, end));
+  Dimension mass;
+  mass.exponents[support::kMass] = 1;
+  return head.unit && head.unit->dimension == mass;
+}
 
 const std::vector<DetailSpec>& recommend_details() {
   static const std::vector<DetailSpec> specs = {
-      {"start", {"mg/day", "mg/m2/day", "mg/kg/day", "mg"}},
-      {"maintain", {"mg/day", "mg/m2/day", "mg/kg/day", "mg"}},
-      {"loading", {"mg", "mg/m2", "mg/kg", "mg/day"}},
+      {"start", {"mg/day", "mg/m2/day", "mg/kg/day", "mg"}, true},
+      {"maintain", {"mg/day", "mg/m2/day", "mg/kg/day", "mg"}, true},
+      {"loading", {"mg", "mg/m2", "mg/kg", "mg/day"}, true},
       {"trough", {"ng/mL"}},
       {"reassess", {"months"}},
   };
@@ -88,11 +106,13 @@ class RuleChecker {
     variables_.clear();
     local_variables_.clear();
     negation_depth_ = 0;
+    negated_depth_ = 0;
     rule_ = &rule;
     check_clauses(rule);
     for (const auto& condition : rule.conditions) check_condition(condition);
     bool gives_advice = false;
     for (const auto& action : rule.actions) gives_advice |= check_action(action);
+    for (const auto* text : clauses_.texts) check_text(*text);
     check_evidence(rule, gives_advice);
     for (const auto& [name, info] : variables_) {
       if (!info.used && info.negation_depth == 0) diags_.report(DiagId::unused_variable, info.bound_at, "?" + name);
@@ -116,6 +136,7 @@ class RuleChecker {
   struct Clauses {
     const ast::Grade* grade = nullptr;
     std::vector<const ast::Cite*> cites;
+    std::vector<const ast::Text*> texts;  // title, rationale, because: checked once variables are known
   } clauses_;
 
   void check_clauses(const ast::Rule& rule) {
@@ -129,18 +150,18 @@ class RuleChecker {
     auto visit = [&](const ast::Clause& clause) {
       if (auto* t = boost::get<ast::Title>(&clause)) {
         once("title", t->range);
-        decode_text(t->text, diags_);
+        clauses_.texts.push_back(&t->text);
       } else if (auto* s = boost::get<ast::Salience>(&clause)) {
         once("salience", s->range);
       } else if (auto* g = boost::get<ast::Grade>(&clause)) {
         once("grade", g->range);
         clauses_.grade = g;
-        if (g->because) decode_text(*g->because, diags_);
+        if (g->because) clauses_.texts.push_back(&*g->because);
       } else if (auto* c = boost::get<ast::Cite>(&clause)) {
         clauses_.cites.push_back(c);  // several cite lines are allowed and add up
       } else if (auto* r = boost::get<ast::Rationale>(&clause)) {
         once("rationale", r->range);
-        decode_text(r->text, diags_);
+        clauses_.texts.push_back(&r->text);
       }
     };
     for (const auto& c : rule.head) visit(c);
@@ -158,8 +179,11 @@ class RuleChecker {
 
   /// not / exists: variables first bound inside stay inside.
   void check_scoped(const std::vector<ast::Condition>& body, std::string_view keyword) {
+    const bool negated = keyword == "not";
     ++negation_depth_;
+    negated_depth_ += negated;
     for (const auto& c : body) check_condition(c);
+    negated_depth_ -= negated;
     --negation_depth_;
     std::erase_if(variables_, [&](const auto& entry) {
       const auto& info = entry.second;
@@ -192,7 +216,7 @@ class RuleChecker {
 
   void check_pattern(const ast::Pattern& pattern) {
     const kb::FactType* type = resolve_fact_type(pattern.type);
-    if (type && type->kind == kb::FactType::Kind::derived && negation_depth_ == 0)
+    if (type && type->kind == kb::FactType::Kind::derived && negated_depth_ == 0)
       derived_uses.push_back({rule_->name.text, type->name, pattern.type.range});
     std::map<std::string, SourceRange> seen;
     for (const auto& sc : pattern.slots) {
@@ -279,7 +303,7 @@ class RuleChecker {
   void check_value(const ast::Value& value, const std::optional<ValueType>& vt, const kb::Slot* slot,
                    std::string_view slot_name, bool binds) {
     if (const auto* var = boost::get<ast::Variable>(&value)) {
-      use_variable(*var, binds ? vt : std::nullopt, binds);
+      use_variable(*var, vt, slot, binds);
       return;
     }
     if (const auto* range = boost::get<ast::Range>(&value)) {
@@ -372,7 +396,7 @@ class RuleChecker {
     if (!vt->dimension) return;
     if (!q.unit) {
       if (!vt->dimension->dimensionless())
-        diags_.report(DiagId::missing_unit, q.range, slot_name, support::describe(*vt->dimension), vt->unit_example);
+        diags_.report(DiagId::missing_unit, q.range, slot_name, describe_with_article(*vt->dimension), vt->unit_example);
       return;
     }
     if (*dim != *vt->dimension) {
@@ -418,18 +442,41 @@ class RuleChecker {
     return support::Quantity{q.value, *parsed.unit}.in_base();
   }
 
-  void use_variable(const ast::Variable& var, const std::optional<ValueType>& vt, bool binds) {
+  /// A variable where a slot's value is expected: binds it if new (and allowed here), or checks
+  /// that the slot holds the same kind of value as where it was bound.
+  void use_variable(const ast::Variable& var, const std::optional<ValueType>& vt, const kb::Slot* slot, bool binds) {
     auto it = variables_.find(var.name);
-    if (it != variables_.end()) {
-      it->second.used = true;
-      if (!it->second.type && vt) it->second.type = vt;
+    if (it == variables_.end()) {
+      if (binds)
+        variables_.emplace(var.name, VariableInfo{var.range, vt, slot, negation_depth_, false});
+      else
+        report_unbound(var.name, var.range);
       return;
     }
-    if (binds) {
-      variables_.emplace(var.name, VariableInfo{var.range, vt, negation_depth_, false});
+    auto& info = it->second;
+    info.used = true;
+    if (!vt) return;
+    if (!info.type) {
+      info.type = vt;
+      info.slot = slot;
       return;
     }
-    report_unbound(var.name, var.range);
+    const auto here = holds(*vt, slot), there = holds(*info.type, info.slot);
+    if (here != there)
+      diags_.report(DiagId::variable_type_mismatch, var.range, "?" + var.name, here, there)
+          .note(info.bound_at, DiagId::note_declared_here, "?" + var.name);
+  }
+
+  /// What a slot holds, in words precise enough that two different answers cannot join.
+  static std::string holds(const ValueType& vt, const kb::Slot* slot) {
+    if (vt.type == kb::Slot::Type::quantity)
+      return vt.dimension ? describe_with_article(*vt.dimension) : std::string("a quantity");
+    if (vt.type == kb::Slot::Type::symbol && slot) {
+      if (slot->vocabulary == "drugs") return "a drug";
+      if (slot->vocabulary == "diagnoses") return "a diagnosis";
+      if (slot->vocabulary == "labs") return "a lab test";
+    }
+    return article(kb::slot_type_name(vt.type));
   }
 
   void report_unbound(const std::string& name, SourceRange range) {
@@ -439,6 +486,27 @@ class RuleChecker {
       return;
     }
     diags_.report(DiagId::unbound_variable, range, "?" + name);
+  }
+
+  /// `?drug != dexamethazone`: a variable holding symbols is compared with a known symbol, by
+  /// equality only.
+  void check_symbol_test(const ast::Value& side, ast::CompareOp op, const ast::Value& other) {
+    const auto* var = boost::get<ast::Variable>(&side);
+    if (!var) return;
+    auto it = variables_.find(var->name);
+    if (it == variables_.end() || !it->second.type || it->second.type->type != kb::Slot::Type::symbol) return;
+    const auto& info = it->second;
+    if (op != ast::CompareOp::eq && op != ast::CompareOp::ne) {
+      diags_.report(DiagId::ordering_on_symbol, var->range, ast::spelling(op), "?" + var->name, "symbols");
+      return;
+    }
+    if (const auto* name = boost::get<ast::Name>(&other)) {
+      if (info.slot) check_symbol(*name, *info.slot);
+    } else if (boost::get<ast::Quantity>(&other) || boost::get<ast::Range>(&other)) {
+      diags_.report(DiagId::variable_type_mismatch, var->range, "?" + var->name, "a quantity",
+                    holds(*info.type, info.slot))
+          .note(info.bound_at, DiagId::note_declared_here, "?" + var->name);
+    }
   }
 
   void check_test(const ast::Test& test) {
@@ -464,6 +532,8 @@ class RuleChecker {
       if (const auto* text = boost::get<ast::Text>(&v)) decode_text(*text, diags_);
       return std::nullopt;
     };
+    check_symbol_test(test.lhs, test.op, test.rhs);
+    check_symbol_test(test.rhs, test.op, test.lhs);
     const auto lhs = side(test.lhs);
     const auto rhs = side(test.rhs);
     if (lhs && rhs && lhs->first != rhs->first) {
@@ -553,40 +623,27 @@ class RuleChecker {
   void check_amount(const ast::Detail& detail, const DetailSpec& spec) {
     std::vector<Dimension> allowed;
     for (auto u : spec.example_units) allowed.push_back(support::parse_unit(u).unit->dimension);
-    const auto check_one = [&](const ast::Quantity& q, SourceRange range) {
-      if (!q.unit) {
-        const auto first = support::parse_unit(spec.example_units.front()).unit->dimension;
-        diags_.report(DiagId::missing_unit, range, format_quantity(q), "quantity of " + support::describe(first),
-                      spec.example_units.front());
-        return;
-      }
-      auto unit = resolve_unit(*q.unit);
-      if (!unit) return;
-      if (std::find(allowed.begin(), allowed.end(), unit->dimension) != allowed.end()) return;
-      diags_.report(DiagId::detail_dimension, range, spec.key, describe_with_article(allowed.front()),
-                    spec.example_units.front(), format_quantity(q), describe_with_article(unit->dimension));
-    };
-    if (const auto* range = boost::get<ast::Range>(&detail.amount)) {
-      ast::Quantity low = range->low;
-      if (!low.unit && range->high.unit) low.unit = range->high.unit;
-      const auto before = diags_.error_count();
-      check_one(low, range->low.range);
-      if (range->low.unit || !range->high.unit) check_one(range->high, range->high.range);
-      if (diags_.error_count() != before) return;
-      bool ok_low = true, ok_high = true;
-      const auto dim_low = quantity_dimension_quiet(low, ok_low);
-      const auto dim_high = quantity_dimension_quiet(range->high, ok_high);
-      if (ok_low && ok_high && dim_low && dim_high && *dim_low != *dim_high) {
-        diags_.report(DiagId::dimension_mismatch, range->range, format_quantity(low), support::describe(*dim_low),
-                      format_quantity(range->high), support::describe(*dim_high));
-        return;
-      }
-      const auto lo = in_base(low), hi = in_base(range->high);
-      if (lo && hi && *lo > *hi) diags_.report(DiagId::inverted_range, range->range, format_quantity(low), format_quantity(range->high));
+    // A range is judged by the unit that applies to it (written on the upper bound, or on both).
+    const auto* range = boost::get<ast::Range>(&detail.amount);
+    const ast::Quantity& q = range ? range->high : boost::get<ast::Quantity>(detail.amount);
+    const SourceRange where = range ? range->range : q.range;
+    const std::string shown = range ? format_range(*range) : format_quantity(q);
+    if (!q.unit) {
+      diags_.report(DiagId::missing_unit, where, shown, "a bare number", spec.example_units.front());
       return;
     }
-    const auto& q = boost::get<ast::Quantity>(detail.amount);
-    check_one(q, q.range);
+    auto unit = resolve_unit(*q.unit);
+    if (!unit) return;
+    if (std::find(allowed.begin(), allowed.end(), unit->dimension) == allowed.end()) {
+      diags_.report(DiagId::detail_dimension, where, spec.key, describe_with_article(allowed.front()),
+                    spec.example_units.front(), shown, describe_with_article(unit->dimension));
+      return;
+    }
+    if (spec.dose && !starts_with_mass(unit->spelling)) {
+      diags_.report(DiagId::dose_not_mass, where, spec.key, shown);
+      return;
+    }
+    if (range) check_range(*range, ValueType{kb::Slot::Type::quantity, unit->dimension, unit->spelling}, spec.key);
   }
 
   void check_datum(const ast::Name& datum) {
@@ -625,7 +682,7 @@ class RuleChecker {
       }
       const auto& value = one->alternatives.front();
       if (const auto* var = boost::get<ast::Variable>(&value)) {
-        use_variable(*var, std::nullopt, /*binds=*/false);
+        use_variable(*var, std::nullopt, nullptr, /*binds=*/false);
         continue;
       }
       if (boost::get<ast::Range>(&value)) {
@@ -672,7 +729,8 @@ class RuleChecker {
     const kb::Source* best = nullptr;
     for (const auto* s : sources) {
       if (s->level.kind != kb::EvidenceLevel::Kind::graded) continue;
-      if (!best || s->level.strongest_grade() < best->level.strongest_grade()) best = s;
+      const auto rank = [](const kb::EvidenceLevel& l) { return std::pair(l.tier, l.subtier); };
+      if (!best || rank(s->level) < rank(best->level)) best = s;
     }
     const auto* grade = clauses_.grade;
     if (!best) {
@@ -695,7 +753,12 @@ class RuleChecker {
     if (given < strongest) {
       auto d = diags_.report(DiagId::grade_too_strong, grade->letter.range, grade->letter.text, best->level.spelling(),
                              std::string(1, strongest));
-      for (const auto* s : sources) d.note(s->level_range, DiagId::note_source_level, s->key, s->level.spelling());
+      for (const auto* s : sources) {
+        if (s->level.kind == kb::EvidenceLevel::Kind::graded)
+          d.note(s->level_range, DiagId::note_source_level, s->key, s->level.spelling());
+        else
+          d.note(s->level_range, DiagId::note_source_ungraded, s->key, s->level.spelling());
+      }
     } else if (given > strongest && !grade->because) {
       diags_.report(DiagId::weaker_grade_without_reason, grade->letter.range, grade->letter.text,
                     fmt::format("up to {} on level {} evidence", strongest, best->level.spelling()));
@@ -711,7 +774,8 @@ class RuleChecker {
     std::string keyword;  // not or exists
   };
   std::map<std::string, LocalVariable> local_variables_;  // bound inside not/exists of this rule
-  int negation_depth_ = 0;
+  int negation_depth_ = 0;  // inside not or exists: variables bound here are local
+  int negated_depth_ = 0;   // inside not: a pattern here need not ever match
 };
 
 void check_rule_names(const std::vector<ast::RuleFile>& files, support::DiagnosticEngine& diags) {

@@ -139,8 +139,14 @@ struct unit_parser : x3::parser<unit_parser> {
   bool parse(It& first, const It& last, const Ctx&, RCtx&, Attr& attr) const {
     It it = first;
     while (it != last && (*it == ' ' || *it == '\t')) ++it;  // never across a line break
-    if (it == last || !is_unit_start(*it)) return false;
     const It start = it;
+    if (it != last && *it >= '0' && *it <= '9') {
+      // A power-of-ten scale may open a unit (10^9/L); any other digit ends the number's unit.
+      while (it != last && *it >= '0' && *it <= '9') ++it;
+      if (it == last || *it != '^') return false;
+    } else if (it == last || !is_unit_start(*it)) {
+      return false;
+    }
     while (it != last && is_unit_char(*it)) {
       if (*it == '.' && (it + 1 == last || *(it + 1) == '.' || !is_unit_char(*(it + 1)))) break;  // 2 mg..4 mg
       ++it;
@@ -244,6 +250,25 @@ inline constexpr number_parser number{};
 }  // namespace rapa::parser::grammar
 
 namespace boost::spirit::x3 {
+// "expected ..." must always be words. X3 names a rule by its given name but other parsers by
+// their C++ type; a semantic action, a list or a repetition in an expectation is named here
+// after the parser it wraps, which is always a named rule.
+template <class Subject, class Action>
+struct get_info<action<Subject, Action>> {
+  using result_type = std::string;
+  std::string operator()(const action<Subject, Action>& p) const { return what(p.subject); }
+};
+template <class Left, class Right>
+struct get_info<list<Left, Right>> {
+  using result_type = std::string;
+  std::string operator()(const list<Left, Right>& p) const { return what(p.left); }
+};
+template <class Subject>
+struct get_info<plus<Subject>> {
+  using result_type = std::string;
+  std::string operator()(const plus<Subject>& p) const { return what(p.subject); }
+};
+
 // Let X3 name our tokens in "expected ..." messages.
 template <>
 struct get_info<rapa::parser::grammar::keyword_parser> {

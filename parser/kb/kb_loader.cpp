@@ -136,14 +136,14 @@ constexpr std::string_view kSlotFields[] = {"name", "type",      "vocabulary", "
 
 struct Field {
   std::string name;
-  YAML::Node key;
-  YAML::Node value;
+  YamlNode key;
+  YamlNode value;
   SourceRange key_range;
 };
 
 /// One mapping read into its known fields (first occurrence of each) and its unknown ones.
 struct Entry {
-  YAML::Node node;
+  YamlNode node;
   SourceRange range;  // the identity's value once known, else the mapping
   std::string what;   // "source 'csh2025'", for messages
   std::vector<Field> fields;
@@ -195,13 +195,13 @@ class Loader {
 
  private:
   // Walking YAML.
-  void tick(const YAML::Node& node) {
+  void tick(const YamlNode& node) {
     if (++visited_ > kNodeBudget) throw NodeBudgetExceeded{src_.range(node, whole_file())};
   }
   SourceRange value_range(const Field& f) const { return src_.range(f.value, f.key_range); }
-  Entry collect(const YAML::Node& map, std::span<const std::string_view> allowed);
+  Entry collect(const YamlNode& map, std::span<const std::string_view> allowed);
   void report_unknown_fields(Entry& entry, std::span<const std::string_view> allowed);
-  void load_section(std::string_view section, const YAML::Node& list);
+  void load_section(std::string_view section, const YamlNode& list);
 
   // Reading fields; each reports its own problems.
   /// Reports a required field as missing, unless a misspelling of it was reported already.
@@ -229,13 +229,13 @@ class Loader {
   std::optional<support::Unit> unit(const Field& f);
 
   // Sections.
-  void load_source(const YAML::Node& node);
-  void load_drug(const YAML::Node& node);
+  void load_source(const YamlNode& node);
+  void load_drug(const YamlNode& node);
   std::optional<Modulation> load_modulation(const Entry& drug, const Field& f);
-  void load_diagnosis(const YAML::Node& node);
-  void load_lab(const YAML::Node& node);
-  void load_fact_type(const YAML::Node& node);
-  std::optional<Slot> load_slot(std::string_view fact, const YAML::Node& node, Defined& slot_names,
+  void load_diagnosis(const YamlNode& node);
+  void load_lab(const YamlNode& node);
+  void load_fact_type(const YamlNode& node);
+  std::optional<Slot> load_slot(std::string_view fact, const YamlNode& node, Defined& slot_names,
                                 SourceRange& unit_from_range);
 
   void add_drug_name(std::string_view name, std::string_view drug, SourceRange range) {
@@ -261,26 +261,26 @@ void Loader::run() {
   bool any_content = false;
   for (const auto& document : *documents) {
     tick(document);
-    if (document.IsNull()) continue;
-    if (!document.IsMap()) {
+    if (document.is_null()) continue;
+    if (!document.is_map()) {
       diags_.report(DiagId::yaml_not_a_map, src_.range(document, whole_file()),
                     "the top level of a kb file");
       any_content = true;
       continue;
     }
     Defined seen_sections;
-    for (auto it = document.begin(); it != document.end(); ++it) {
+    for (std::size_t i = 0; i < document.size(); ++i) {
       any_content = true;
-      const YAML::Node key = it->first;
-      const YAML::Node value = it->second;
+      const YamlNode key = document.key(i);
+      const YamlNode value = document.value(i);
       tick(key);
       tick(value);
       const auto key_range = src_.range(key, whole_file());
-      if (!key.IsScalar()) {
+      if (!key.is_scalar()) {
         diags_.report(DiagId::yaml_key_not_string, key_range);
         continue;
       }
-      const std::string& name = key.Scalar();
+      const std::string& name = key.scalar();
       if (std::find(std::begin(kSections), std::end(kSections), name) == std::end(kSections)) {
         auto builder = diags_.report(DiagId::yaml_unknown_section, key_range, shown(name),
                                      "sources, drugs, diagnoses, labs, facts");
@@ -292,8 +292,8 @@ void Loader::run() {
         diags_.report(DiagId::yaml_duplicate, key_range, "section", name)
             .note(*previous, DiagId::note_previous_definition);
       }
-      if (value.IsNull()) continue;  // "sources:" with nothing under it yet
-      if (!value.IsSequence()) {
+      if (value.is_null()) continue;  // "sources:" with nothing under it yet
+      if (!value.is_sequence()) {
         diags_.report(DiagId::yaml_not_a_list, src_.range(value, key_range),
                       fmt::format("section '{}'", name));
         continue;
@@ -304,10 +304,11 @@ void Loader::run() {
   if (!any_content) diags_.report(DiagId::yaml_empty_document, whole_file());
 }
 
-void Loader::load_section(std::string_view section, const YAML::Node& list) {
-  for (const auto& item : list) {
+void Loader::load_section(std::string_view section, const YamlNode& list) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YamlNode item = list.item(i);
     tick(item);
-    if (!item.IsMap()) {
+    if (!item.is_map()) {
       diags_.report(DiagId::yaml_not_a_map, src_.range(item, whole_file()),
                     fmt::format("each entry of '{}'", section));
       continue;
@@ -325,21 +326,21 @@ void Loader::load_section(std::string_view section, const YAML::Node& list) {
   }
 }
 
-Entry Loader::collect(const YAML::Node& map, std::span<const std::string_view> allowed) {
+Entry Loader::collect(const YamlNode& map, std::span<const std::string_view> allowed) {
   Entry entry;
   entry.node = map;
   entry.range = src_.range(map, whole_file());
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
+  for (std::size_t i = 0; i < map.size(); ++i) {
+    const YamlNode key = map.key(i);
+    const YamlNode value = map.value(i);
     tick(key);
     tick(value);
     const auto key_range = src_.range(key, entry.range);
-    if (!key.IsScalar()) {
+    if (!key.is_scalar()) {
       diags_.report(DiagId::yaml_key_not_string, key_range);
       continue;
     }
-    Field field{key.Scalar(), key, value, key_range};
+    Field field{key.scalar(), key, value, key_range};
     if (std::find(allowed.begin(), allowed.end(), field.name) == allowed.end()) {
       entry.unknown.push_back(std::move(field));
       continue;
@@ -375,30 +376,31 @@ std::optional<std::string> Loader::text(const Entry& e, std::string_view field, 
     if (required) missing(e, field);
     return std::nullopt;
   }
-  if (!f->value.IsScalar()) {
+  if (!f->value.is_scalar()) {
     diags_.report(DiagId::yaml_wrong_type, value_range(*f), field, "a string");
     return std::nullopt;
   }
-  return f->value.Scalar();
+  return f->value.scalar();
 }
 
 std::optional<std::vector<std::pair<std::string, SourceRange>>> Loader::text_list(
     const Entry& e, std::string_view field) {
   std::vector<std::pair<std::string, SourceRange>> result;
   const Field* f = e.get(field);
-  if (!f || f->value.IsNull()) return result;
-  if (!f->value.IsSequence()) {
+  if (!f || f->value.is_null()) return result;
+  if (!f->value.is_sequence()) {
     diags_.report(DiagId::yaml_wrong_type, value_range(*f), field, "a list of strings");
     return std::nullopt;
   }
-  for (const auto& item : f->value) {
+  for (std::size_t i = 0; i < f->value.size(); ++i) {
+    const YamlNode item = f->value.item(i);
     tick(item);
     const auto range = src_.range(item, value_range(*f));
-    if (!item.IsScalar()) {
+    if (!item.is_scalar()) {
       diags_.report(DiagId::yaml_wrong_type, range, field, "a list of strings");
       continue;
     }
-    result.emplace_back(item.Scalar(), range);
+    result.emplace_back(item.scalar(), range);
   }
   return result;
 }
@@ -427,31 +429,31 @@ std::optional<std::string> Loader::identity(Entry& e, const Identity& id,
   e.what = id.anonymous;
   const Field* f = e.get(id.field);
   if (f) e.range = value_range(*f);
-  const bool well_formed = f && f->value.IsScalar() && id.valid(f->value.Scalar());
-  if (well_formed) e.what = fmt::format("{} '{}'{}", id.prefix, shown(f->value.Scalar()), id.suffix);
+  const bool well_formed = f && f->value.is_scalar() && id.valid(f->value.scalar());
+  if (well_formed) e.what = fmt::format("{} '{}'{}", id.prefix, shown(f->value.scalar()), id.suffix);
   report_unknown_fields(e, allowed);
   if (!f) {
     missing(e, id.field);
     return std::nullopt;
   }
-  if (!f->value.IsScalar()) {
+  if (!f->value.is_scalar()) {
     diags_.report(DiagId::yaml_wrong_type, e.range, id.field, "a string");
     return std::nullopt;
   }
   if (!well_formed) {
-    diags_.report(DiagId::yaml_bad_value, e.range, shown(f->value.Scalar()), id.noun, id.rule);
+    diags_.report(DiagId::yaml_bad_value, e.range, shown(f->value.scalar()), id.noun, id.rule);
     return std::nullopt;
   }
-  return f->value.Scalar();
+  return f->value.scalar();
 }
 
 std::optional<support::Unit> Loader::unit(const Field& f) {
   const auto range = value_range(f);
-  if (!f.value.IsScalar()) {
+  if (!f.value.is_scalar()) {
     diags_.report(DiagId::yaml_wrong_type, range, f.name, "a unit such as 'mg/day'");
     return std::nullopt;
   }
-  auto parsed = support::parse_unit(f.value.Scalar());
+  auto parsed = support::parse_unit(f.value.scalar());
   if (parsed.unit) return std::move(parsed.unit);
   // Point at the offending character: skip an opening quote, stay within the value.
   const auto text = src_.text();
@@ -467,7 +469,7 @@ std::optional<support::Unit> Loader::unit(const Field& f) {
   return std::nullopt;
 }
 
-void Loader::load_source(const YAML::Node& node) {
+void Loader::load_source(const YamlNode& node) {
   Entry e = collect(node, kSourceFields);
   const auto key = identity(e, {"key", "source key", kKeyRule, is_key, "entry of 'sources'", "source"},
                             kSourceFields);
@@ -496,12 +498,11 @@ void Loader::load_source(const YAML::Node& node) {
   if (auto note = text(e, "note", false)) source.note = *note;
   if (const Field* f = e.get("n"); f) {
     if (auto v = text(e, "n", false)) {
+      // Digits only, and few enough that the value cannot overflow: checked before any arithmetic.
       std::int64_t n = 0;
-      bool valid = !v->empty() && v->size() <= 12;
-      for (char c : *v) {
-        if (!is_digit(c)) valid = false;
-        else n = n * 10 + (c - '0');
-      }
+      const bool valid = !v->empty() && v->size() <= 12 && std::all_of(v->begin(), v->end(), is_digit);
+      if (valid)
+        for (char c : *v) n = n * 10 + (c - '0');
       if (valid)
         source.n = n;
       else
@@ -533,7 +534,7 @@ void Loader::load_source(const YAML::Node& node) {
 }
 
 std::optional<Modulation> Loader::load_modulation(const Entry& drug, const Field& f) {
-  if (!f.value.IsMap()) {
+  if (!f.value.is_map()) {
     diags_.report(DiagId::yaml_wrong_type, value_range(f), f.name, "a mapping of fields");
     return std::nullopt;
   }
@@ -549,7 +550,7 @@ std::optional<Modulation> Loader::load_modulation(const Entry& drug, const Field
   return m;
 }
 
-void Loader::load_drug(const YAML::Node& node) {
+void Loader::load_drug(const YamlNode& node) {
   Entry e = collect(node, kDrugFields);
   const auto id = identity(e, {"id", "drug id", kKeyRule, is_key, "entry of 'drugs'", "drug"}, kDrugFields);
   if (!id) return;
@@ -589,7 +590,7 @@ void Loader::load_drug(const YAML::Node& node) {
   kb_.drugs.push_back(std::move(drug));
 }
 
-void Loader::load_diagnosis(const YAML::Node& node) {
+void Loader::load_diagnosis(const YamlNode& node) {
   Entry e = collect(node, kDiagnosisFields);
   const auto code = identity(
       e, {"code", "diagnosis code", kCodeRule, is_code, "entry of 'diagnoses'", "diagnosis"},
@@ -611,7 +612,7 @@ void Loader::load_diagnosis(const YAML::Node& node) {
   kb_.diagnoses.push_back(std::move(diagnosis));
 }
 
-void Loader::load_lab(const YAML::Node& node) {
+void Loader::load_lab(const YamlNode& node) {
   Entry e = collect(node, kLabFields);
   const auto id =
       identity(e, {"id", "lab test id", kNameRule, is_name, "entry of 'labs'", "lab test"}, kLabFields);
@@ -638,7 +639,7 @@ void Loader::load_lab(const YAML::Node& node) {
   kb_.labs.push_back(std::move(lab));
 }
 
-void Loader::load_fact_type(const YAML::Node& node) {
+void Loader::load_fact_type(const YamlNode& node) {
   Entry e = collect(node, kFactFields);
   const auto name = identity(
       e, {"name", "fact type name", kNameRule, is_name, "entry of 'facts'", "fact type"}, kFactFields);
@@ -659,14 +660,15 @@ void Loader::load_fact_type(const YAML::Node& node) {
   if (!slots) {
     missing(e, "slots");
     ok = false;
-  } else if (!slots->value.IsNull() && !slots->value.IsSequence()) {
+  } else if (!slots->value.is_null() && !slots->value.is_sequence()) {
     diags_.report(DiagId::yaml_wrong_type, value_range(*slots), "slots", "a list of slots");
     ok = false;
-  } else if (slots->value.IsSequence()) {
+  } else if (slots->value.is_sequence()) {
     Defined slot_names;
-    for (const auto& item : slots->value) {
+    for (std::size_t i = 0; i < slots->value.size(); ++i) {
+      const YamlNode item = slots->value.item(i);
       tick(item);
-      if (!item.IsMap()) {
+      if (!item.is_map()) {
         diags_.report(DiagId::yaml_not_a_map, src_.range(item, value_range(*slots)),
                       fmt::format("each slot of {}", e.what));
         continue;
@@ -711,7 +713,7 @@ void Loader::load_fact_type(const YAML::Node& node) {
   kb_.fact_types.push_back(std::move(fact));
 }
 
-std::optional<Slot> Loader::load_slot(std::string_view fact, const YAML::Node& node,
+std::optional<Slot> Loader::load_slot(std::string_view fact, const YamlNode& node,
                                       Defined& slot_names, SourceRange& unit_from_range) {
   Entry e = collect(node, kSlotFields);
   const auto name = identity(e,
@@ -817,8 +819,6 @@ void load_kb_file(const support::SourceManager& sources, support::FileId file, K
     loader->run();
   } catch (const NodeBudgetExceeded& e) {
     diags.report(DiagId::yaml_too_many_nodes, e.where, kNodeBudget);
-  } catch (const YAML::Exception& e) {
-    diags.report(DiagId::yaml_syntax, SourceRange{file, 0, 0}, yaml_error_message(e));
   } catch (const std::exception& e) {
     diags.report(DiagId::yaml_syntax, SourceRange{file, 0, 0},
                  "cannot read the YAML: " + shown(e.what(), 200));

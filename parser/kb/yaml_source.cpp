@@ -1,13 +1,17 @@
-// Parsing a YAML buffer with yaml-cpp and mapping its marks back to byte ranges.
+// Parsing a YAML buffer with yaml-cpp's event parser into a tree of our own, and mapping its
+// marks back to byte ranges.
 #include "parser/kb/yaml_source.hpp"
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <sstream>
 #include <utility>
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 namespace rapa::kb {
 
@@ -18,7 +22,8 @@ namespace {
 
 /// yaml-cpp's DepthGuard limit in SingleDocParser (0.7.0): it throws DeepRecursion, with the
 /// unhelpful message "bad file", when collections nest this deep. Measured: at this depth
-/// yaml-cpp needs well under 256 KiB of stack, so no pre-check of the text is needed.
+/// yaml-cpp needs well under 256 KiB of stack, so no pre-check of the text is needed, and our
+/// tree is built from events without recursion.
 constexpr int kYamlCppDepthLimit = 500;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
@@ -33,66 +38,6 @@ std::uint32_t utf8_length(unsigned char lead) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-/// Sees every scalar once as yaml-cpp parses, to find a quoted scalar whose closing quote is
-/// missing (yaml-cpp then quietly takes the rest of the file as the string).
-class QuoteChecker final : public YAML::EventHandler {
- public:
-  QuoteChecker(std::string_view text, const YamlSource& source,
-                std::unordered_map<std::uint32_t, std::uint32_t>& quoted_end)
-      : text_(text), source_(source), quoted_end_(quoted_end) {}
-
-  std::optional<std::uint32_t> unterminated;  // offset of the opening quote
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
-                const std::string&) override {
-    // Plain scalars carry the non-specific tag "?"; quoted and block scalars "!".
-    if (tag != "!" || unterminated) return;
-    auto at = source_.offset(mark);
-    if (!at) return;
-    std::uint32_t i = *at;
-    // Skip node properties written before the scalar: &anchor, !tag.
-    while (i < text_.size() && (text_[i] == '&' || text_[i] == '!')) {
-      while (i < text_.size() && !is_space(text_[i]) && text_[i] != '\n') ++i;
-      while (i < text_.size() && is_space(text_[i])) ++i;
-    }
-    if (i >= text_.size() || (text_[i] != '"' && text_[i] != '\'')) return;
-    const char quote = text_[i];
-    std::uint32_t j = i + 1;
-    while (j < text_.size()) {
-      const char c = text_[j];
-      if (quote == '"' && c == '\\') {
-        j += 2;
-        continue;
-      }
-      if (c == quote) {
-        if (quote == '\'' && j + 1 < text_.size() && text_[j + 1] == '\'') {
-          j += 2;  // '' is an escaped single quote
-          continue;
-        }
-        quoted_end_[i] = j + 1;
-        return;
-      }
-      ++j;
-    }
-    unterminated = i;
-  }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
- private:
-  std::string_view text_;
-  const YamlSource& source_;
-  std::unordered_map<std::uint32_t, std::uint32_t>& quoted_end_;
-};
-
 std::string lower_first(std::string text) {
   while (!text.empty() && (text.back() == '.' || text.back() == ' ' || text.back() == '\n'))
     text.pop_back();
@@ -102,27 +47,138 @@ std::string lower_first(std::string text) {
   return text;
 }
 
+std::string yaml_error_message(const std::string& msg);
+
+/// yaml-cpp 0.7 loops for ever on a token that cannot start a node at the top level (a stray
+/// ',': "-\n,\n"), opening one empty document after another at the same place. Seeing a
+/// document open where the previous one opened is that loop; this stops it.
+struct StuckParser {
+  YAML::Mark mark;
+};
+
 }  // namespace
+
+/// Builds the tree from yaml-cpp's events, and checks each quoted scalar for its closing quote
+/// on the way (yaml-cpp quietly takes the rest of the file as a string that is never closed).
+class TreeBuilder final : public YAML::EventHandler {
+ public:
+  explicit TreeBuilder(YamlSource& source) : source_(source) {}
+
+  std::vector<std::uint32_t> roots;
+  std::optional<std::uint32_t> unterminated;  // offset of the opening quote
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (last_document_ && last_document_->line == mark.line && last_document_->column == mark.column)
+      throw StuckParser{mark};
+    last_document_ = mark;
+    anchors_.clear();
+    stack_.clear();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    anchor_node(anchor, add(YamlNode::Kind::null, mark));
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    // An alias shares the node it names; one to a collection still open reads as null.
+    const auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      add(YamlNode::Kind::null, mark);
+      return;
+    }
+    attach(it->second);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    const auto index = add(YamlNode::Kind::scalar, mark);
+    source_.nodes_[index].value = value;
+    anchor_node(anchor, index);
+    // Plain scalars carry the non-specific tag "?"; quoted and block scalars "!".
+    if (tag == "!" && !unterminated) check_quote(source_.nodes_[index]);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(YamlNode::Kind::sequence, mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(YamlNode::Kind::map, mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  std::uint32_t add(YamlNode::Kind kind, const YAML::Mark& mark) {
+    auto& nodes = source_.nodes_;
+    const auto index = static_cast<std::uint32_t>(nodes.size());
+    YamlSource::Node node;
+    node.kind = kind;
+    if (const auto at = source_.offset(mark.line, mark.column)) {
+      node.offset = *at;
+      node.has_offset = true;
+    }
+    nodes.push_back(std::move(node));
+    attach(index);
+    return index;
+  }
+  void attach(std::uint32_t index) {
+    if (stack_.empty())
+      roots.push_back(index);
+    else
+      source_.nodes_[stack_.back().index].children.push_back(index);
+  }
+  void open(YamlNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    stack_.push_back({add(kind, mark), anchor});
+  }
+  void close() {
+    if (stack_.empty()) return;
+    const auto [index, anchor] = stack_.back();
+    stack_.pop_back();
+    anchor_node(anchor, index);
+  }
+  void anchor_node(YAML::anchor_t anchor, std::uint32_t index) {
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = index;
+  }
+  void check_quote(const YamlSource::Node& node) {
+    if (!node.has_offset) return;
+    const auto text = source_.text_;
+    std::uint32_t i = node.offset;
+    // Skip node properties written before the scalar: &anchor, !tag.
+    while (i < text.size() && (text[i] == '&' || text[i] == '!')) {
+      while (i < text.size() && !is_space(text[i]) && text[i] != '\n') ++i;
+      while (i < text.size() && is_space(text[i])) ++i;
+    }
+    if (i >= text.size() || (text[i] != '"' && text[i] != '\'')) return;
+    if (!source_.quoted_end(i)) unterminated = i;
+  }
+
+  struct Open {
+    std::uint32_t index;
+    YAML::anchor_t anchor;
+  };
+  YamlSource& source_;
+  std::optional<YAML::Mark> last_document_;
+  std::vector<Open> stack_;
+  std::map<YAML::anchor_t, std::uint32_t> anchors_;
+};
 
 YamlSource::YamlSource(const support::SourceManager& sources, support::FileId file)
     : sources_(sources), file_(file), text_(sources.text(file)) {
   if (text_.starts_with(kBom)) bom_ = static_cast<std::uint32_t>(kBom.size());
 }
 
-std::optional<std::uint32_t> YamlSource::offset(const YAML::Mark& mark) const {
-  if (mark.line < 0 || mark.column < 0) return std::nullopt;
+std::optional<std::uint32_t> YamlSource::offset(int line, int column) const {
+  if (line < 0 || column < 0) return std::nullopt;
   // yaml-cpp counts columns in bytes of the UTF-8 input (a Chinese character is 3 columns),
   // and counts lines at '\n' only, as the SourceManager does.
-  const auto line = static_cast<std::uint32_t>(mark.line);
-  if (line >= text_.size() + 1) return static_cast<std::uint32_t>(text_.size());
-  std::uint64_t at = sources_.line_start(file_, line + 1);
-  at += static_cast<std::uint64_t>(mark.column);
-  if (line == 0) at += bom_;
+  const auto l = static_cast<std::uint32_t>(line);
+  if (l >= text_.size() + 1) return static_cast<std::uint32_t>(text_.size());
+  std::uint64_t at = sources_.line_start(file_, l + 1);
+  at += static_cast<std::uint64_t>(column);
+  if (l == 0) at += bom_;
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(at, text_.size()));
 }
 
-SourceRange YamlSource::point(const YAML::Mark& mark) const {
-  const auto at = offset(mark).value_or(0);
+SourceRange YamlSource::point(std::uint32_t at) const {
   if (at >= text_.size() || text_[at] == '\n' || text_[at] == '\r') return range_at(at, at);
   const auto length = utf8_length(static_cast<unsigned char>(text_[at]));
   return range_at(at, std::min<std::uint32_t>(at + length, static_cast<std::uint32_t>(text_.size())));
@@ -188,14 +244,13 @@ std::optional<std::uint32_t> YamlSource::quoted_end(std::uint32_t offset) const 
   return std::nullopt;
 }
 
-SourceRange YamlSource::range(const YAML::Node& node, SourceRange fallback) const {
-  if (!node.IsDefined()) return fallback;
-  const auto at_opt = offset(node.Mark());
+SourceRange YamlSource::range(const YamlNode& node, SourceRange fallback) const {
+  const auto at_opt = node.offset();
   if (!at_opt) return fallback;
   const std::uint32_t at = *at_opt;
   if (at >= text_.size()) return fallback.valid() ? fallback : range_at(at, at);
   const std::string_view rest = text_.substr(at);
-  if (node.IsNull()) {
+  if (node.is_null()) {
     // An empty value has no text; yaml-cpp then marks whatever token comes next.
     if (rest.starts_with("~")) return range_at(at, at + 1);
     for (std::string_view word : {"null", "Null", "NULL"})
@@ -207,9 +262,9 @@ SourceRange YamlSource::range(const YAML::Node& node, SourceRange fallback) cons
     if (const auto end = quoted_end(at)) return range_at(at, *end);
     return range_at(at, line_end(at));
   }
-  if (node.IsScalar()) {
+  if (node.is_scalar()) {
     if (c == '|' || c == '>') return range_at(at, line_end(at));
-    const std::string& value = node.Scalar();
+    const std::string& value = node.scalar();
     if (!value.empty() && rest.starts_with(value))
       return range_at(at, at + static_cast<std::uint32_t>(value.size()));
     return range_at(at, plain_end(at));
@@ -219,29 +274,29 @@ SourceRange YamlSource::range(const YAML::Node& node, SourceRange fallback) cons
   return range_at(at, plain_end(at));
 }
 
-std::optional<std::vector<YAML::Node>> YamlSource::parse(support::DiagnosticEngine& diags) {
-  QuoteChecker checker(text_, *this, quoted_end_);
+std::optional<std::vector<YamlNode>> YamlSource::parse(support::DiagnosticEngine& diags) {
+  nodes_.clear();
+  TreeBuilder builder(*this);
   std::optional<SourceRange> error_at;
   std::string message;
   bool too_deep = false;
-  std::vector<YAML::Node> documents;
   try {
-    {
-      std::istringstream in{std::string(text_)};
-      YAML::Parser parser(in);
-      while (!checker.unterminated && parser.HandleNextDocument(checker)) {
-      }
+    std::istringstream in{std::string(text_)};
+    YAML::Parser parser(in);
+    while (!builder.unterminated && parser.HandleNextDocument(builder)) {
     }
-    if (!checker.unterminated) {
-      std::istringstream in{std::string(text_)};
-      documents = YAML::LoadAll(in);
-    }
+  } catch (const StuckParser& e) {
+    error_at = point(offset(e.mark.line, e.mark.column).value_or(0));
+    const auto at = error_at->begin;
+    message = at < text_.size() && text_[at] == ','
+                  ? "unexpected ',' outside a list or mapping in brackets"
+                  : "unexpected character at the top level";
   } catch (const YAML::DeepRecursion& e) {
-    error_at = point(e.mark);
+    error_at = point(offset(e.mark.line, e.mark.column).value_or(0));
     too_deep = true;
   } catch (const YAML::Exception& e) {
-    error_at = point(e.mark);
-    message = yaml_error_message(e);
+    error_at = point(offset(e.mark.line, e.mark.column).value_or(0));
+    message = yaml_error_message(e.msg);
     if (e.msg.starts_with("unknown escape character")) {
       // yaml-cpp marks the character after the escape; point at its backslash instead.
       const auto end = error_at->begin;
@@ -254,29 +309,72 @@ std::optional<std::vector<YAML::Node>> YamlSource::parse(support::DiagnosticEngi
     }
   } catch (const std::exception& e) {
     error_at = range_at(0, 0);
-    message = "cannot read the YAML: " + lower_first(e.what());
+    message = "cannot read the YAML: " + lower_first(shown(e.what(), 200));
   }
-  if (checker.unterminated) {
+  if (builder.unterminated) {
     // The missing quote explains whatever else went wrong after it.
-    const auto at = *checker.unterminated;
+    const auto at = *builder.unterminated;
+    nodes_.clear();
     diags.report(DiagId::yaml_syntax, range_at(at, at + 1),
                  text_[at] == '"' ? "missing closing double quote of string"
                                   : "missing closing single quote of string");
     return std::nullopt;
   }
-  if (too_deep) {
-    diags.report(DiagId::yaml_too_deep, *error_at, kYamlCppDepthLimit);
-    return std::nullopt;
-  }
   if (error_at) {
-    diags.report(DiagId::yaml_syntax, *error_at, message);
+    nodes_.clear();
+    if (too_deep)
+      diags.report(DiagId::yaml_too_deep, *error_at, kYamlCppDepthLimit);
+    else
+      diags.report(DiagId::yaml_syntax, *error_at, message);
     return std::nullopt;
   }
-  return documents;
+  std::vector<YamlNode> roots;
+  roots.reserve(builder.roots.size());
+  for (auto index : builder.roots) roots.push_back(YamlNode(this, index));
+  return roots;
 }
 
-std::string yaml_error_message(const YAML::Exception& error) {
-  const std::string& msg = error.msg;
+YamlNode::Kind YamlNode::kind() const { return source_->nodes_[index_].kind; }
+
+const std::string& YamlNode::scalar() const {
+  static const std::string empty;
+  return is_scalar() ? source_->nodes_[index_].value : empty;
+}
+
+std::size_t YamlNode::size() const {
+  if (!defined()) return 0;
+  const auto& node = source_->nodes_[index_];
+  switch (node.kind) {
+    case Kind::sequence: return node.children.size();
+    case Kind::map: return node.children.size() / 2;
+    case Kind::null:
+    case Kind::scalar: return 0;
+  }
+  return 0;
+}
+
+YamlNode YamlNode::item(std::size_t i) const {
+  return YamlNode(source_, source_->nodes_[index_].children.at(i));
+}
+YamlNode YamlNode::key(std::size_t i) const {
+  return YamlNode(source_, source_->nodes_[index_].children.at(2 * i));
+}
+YamlNode YamlNode::value(std::size_t i) const {
+  const auto& children = source_->nodes_[index_].children;
+  // A map whose last key has no value yet cannot come out of the parser; be safe anyway.
+  if (2 * i + 1 >= children.size()) return {};
+  return YamlNode(source_, children[2 * i + 1]);
+}
+
+std::optional<std::uint32_t> YamlNode::offset() const {
+  if (!defined()) return std::nullopt;
+  const auto& node = source_->nodes_[index_];
+  if (!node.has_offset) return std::nullopt;
+  return node.offset;
+}
+
+namespace {
+std::string yaml_error_message(const std::string& msg) {
   struct Rewrite {
     std::string_view original;
     std::string_view ours;
@@ -315,6 +413,8 @@ std::string yaml_error_message(const YAML::Exception& error) {
   if (msg.starts_with("bad YAML version: ")) return "bad YAML version '" + shown(msg.substr(18), 16) + "'";
   return lower_first(shown(msg, 200));
 }
+
+}  // namespace
 
 std::string shown(std::string_view text, std::size_t limit) {
   std::string result;

@@ -1,6 +1,10 @@
 // The support layer: source buffers, text validation, diagnostics and their rendering,
 // suggestions.
 #include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "support/diagnostic_render.hpp"
@@ -146,4 +150,31 @@ TEST_CASE("suggestions find plausible typos only", "[support]") {
   CHECK(closest_match("aspirin", drugs) == std::nullopt);
   CHECK(edit_distance("kitten", "sitting", 10) == 3);
   CHECK(edit_distance("abc", "abcdefgh", 2) == 3);  // bounded: limit + 1
+}
+
+TEST_CASE("every diagnostic is documented in docs/language.md with its exact message", "[support][docs]") {
+  std::ifstream in(std::string(RAPA_SOURCE_DIR) + "/docs/language.md");
+  REQUIRE(in);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto section = whole.find("\n## 12. Diagnostics");
+  REQUIRE(section != std::string::npos);
+  const std::string doc = whole.substr(section);
+  constexpr DiagId ids[] = {
+#define DIAG(id, severity, group, format) DiagId::id,
+#include "support/diagnostic_kinds.def"
+  };
+  for (const auto id : ids) {
+    const auto row = "| `" + std::string(diag_name(id)) + "` |";
+    const auto at = doc.find(row);
+    INFO(diag_name(id));
+    REQUIRE(at != std::string::npos);
+    const auto line = doc.substr(at, doc.find('\n', at) - at);
+    // The table shows the message as printed: fmt's doubled braces are single there.
+    std::string message(diag_format(id));
+    for (const char* doubled : {"{{", "}}"})
+      for (auto at_brace = message.find(doubled); at_brace != std::string::npos; at_brace = message.find(doubled, at_brace + 1))
+        message.erase(at_brace, 1);
+    CHECK(line.find(message) != std::string::npos);
+    CHECK(line.find(std::string(severity_name(diag_severity(id)))) != std::string::npos);
+  }
 }
