@@ -206,7 +206,8 @@ class Loader {
   // Reading fields; each reports its own problems.
   /// Reports a required field as missing, unless a misspelling of it was reported already.
   void missing(const Entry& e, std::string_view field);
-  std::optional<std::string> text(const Entry& e, std::string_view field, bool required);
+  std::optional<std::string> text(const Entry& e, std::string_view field, bool required,
+                                  std::string_view expected = "a string");
   std::optional<std::vector<std::pair<std::string, SourceRange>>> text_list(const Entry& e,
                                                                             std::string_view field);
   template <class E>
@@ -239,7 +240,7 @@ class Loader {
                                 SourceRange& unit_from_range);
 
   void add_drug_name(std::string_view name, std::string_view drug, SourceRange range) {
-    drug_names_.try_emplace(folded(name), std::string(drug), range);
+    drug_names_.try_emplace(folded(name), DrugName{std::string(drug), range});  // braces: clang 14 has no parenthesised aggregate init
   }
 
   YamlSource src_;
@@ -370,14 +371,15 @@ void Loader::missing(const Entry& e, std::string_view field) {
   diags_.report(DiagId::yaml_missing_field, e.range, e.what, field);
 }
 
-std::optional<std::string> Loader::text(const Entry& e, std::string_view field, bool required) {
+std::optional<std::string> Loader::text(const Entry& e, std::string_view field, bool required,
+                                        std::string_view expected) {
   const Field* f = e.get(field);
   if (!f) {
     if (required) missing(e, field);
     return std::nullopt;
   }
   if (!f->value.is_scalar()) {
-    diags_.report(DiagId::yaml_wrong_type, value_range(*f), field, "a string");
+    diags_.report(DiagId::yaml_wrong_type, value_range(*f), field, expected);
     return std::nullopt;
   }
   return f->value.scalar();
@@ -409,14 +411,16 @@ template <class E>
 std::optional<E> Loader::choice(const Entry& e, std::string_view field, bool required,
                                 std::string_view noun, std::span<const Choice<E>> choices,
                                 bool suggest) {
-  const auto value = text(e, field, required);
-  if (!value) return std::nullopt;
-  for (const auto& c : choices)
-    if (c.word == *value) return c.value;
   // Only the lower-case spellings are advertised (booleans also accept True and TRUE).
   std::vector<std::string_view> advertised;
   for (const auto& c : choices)
     if (!(c.word[0] >= 'A' && c.word[0] <= 'Z')) advertised.push_back(c.word);
+  const std::string expected =
+      noun == "boolean" ? "true or false" : "one of " + alternatives(advertised);
+  const auto value = text(e, field, required, expected);
+  if (!value) return std::nullopt;
+  for (const auto& c : choices)
+    if (c.word == *value) return c.value;
   auto builder = diags_.report(DiagId::yaml_bad_value, value_range(*e.get(field)), shown(*value),
                                noun, alternatives(advertised));
   if (suggest && value->size() >= 3)
@@ -497,7 +501,7 @@ void Loader::load_source(const YamlNode& node) {
   }
   if (auto note = text(e, "note", false)) source.note = *note;
   if (const Field* f = e.get("n"); f) {
-    if (auto v = text(e, "n", false)) {
+    if (auto v = text(e, "n", false, "a non-negative integer")) {
       // Digits only, and few enough that the value cannot overflow: checked before any arithmetic.
       std::int64_t n = 0;
       const bool valid = !v->empty() && v->size() <= 12 && std::all_of(v->begin(), v->end(), is_digit);
@@ -813,15 +817,25 @@ std::optional<Slot> Loader::load_slot(std::string_view fact, const YamlNode& nod
 
 void load_kb_file(const support::SourceManager& sources, support::FileId file, KnowledgeBase& kb,
                   DiagnosticEngine& diags) {
-  std::optional<Loader> loader;
+  // Nothing escapes: the loader is fed arbitrary bytes by the fuzzer and must only report.
+  // Entries are added to the kb whole, so an interruption leaves it consistent.
+  std::optional<SourceRange> budget_exceeded_at;
+  std::optional<std::string> failure;
   try {
-    loader.emplace(sources, file, kb, diags);
-    loader->run();
+    Loader loader(sources, file, kb, diags);
+    loader.run();
   } catch (const NodeBudgetExceeded& e) {
-    diags.report(DiagId::yaml_too_many_nodes, e.where, kNodeBudget);
+    budget_exceeded_at = e.where;
   } catch (const std::exception& e) {
-    diags.report(DiagId::yaml_syntax, SourceRange{file, 0, 0},
-                 "cannot read the YAML: " + shown(e.what(), 200));
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown failure";
+  }
+  try {
+    if (budget_exceeded_at) diags.report(DiagId::yaml_too_many_nodes, *budget_exceeded_at, kNodeBudget);
+    if (failure)
+      diags.report(DiagId::yaml_syntax, SourceRange{file, 0, 0}, "cannot read the YAML: " + shown(*failure, 200));
+  } catch (...) {  // out of memory while reporting: nothing more can be said
   }
 }
 
@@ -841,7 +855,12 @@ void finish_kb(KnowledgeBase& kb, DiagnosticEngine& diags) {
       }
     }
   } catch (const std::exception& e) {
-    diags.report(DiagId::yaml_syntax, SourceRange{}, "cannot finish the knowledge base: " + shown(e.what(), 200));
+    try {
+      diags.report(DiagId::yaml_syntax, SourceRange{},
+                   "cannot finish the knowledge base: " + shown(e.what(), 200));
+    } catch (...) {
+    }
+  } catch (...) {
   }
 }
 

@@ -206,18 +206,25 @@ std::uint32_t YamlSource::plain_end(std::uint32_t offset) const {
 }
 
 std::uint32_t YamlSource::flow_end(std::uint32_t offset) const {
-  // The matching bracket when it is on the same line; otherwise just the opening bracket.
+  // The matching bracket when it is on the same line; otherwise just the opening bracket. The
+  // scan never leaves the line (an apostrophe in "don't" must not send it to the end of the
+  // file), so ranging a node costs at most one line.
   int depth = 0;
+  char quote = '\0';
   for (std::uint32_t i = offset; i < text_.size() && text_[i] != '\n'; ++i) {
     const char c = text_[i];
-    if (c == '"' || c == '\'') {
-      const auto end = quoted_end(i);
-      if (!end) break;
-      i = *end - 1;
+    if (quote != '\0') {
+      if (quote == '"' && c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = '\0';
       continue;
     }
-    if (c == '[' || c == '{') ++depth;
-    if (c == ']' || c == '}') {
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
       if (--depth == 0) return i + 1;
     }
   }
