@@ -229,7 +229,7 @@ class RuleChecker {
         continue;
       }
       const kb::Slot* slot = resolve_slot(*type, sc.slot);
-      check_constraint(pattern, sc, slot ? std::optional(slot_value_type(pattern, *type, *slot)) : std::nullopt, slot);
+      check_constraint(sc, slot ? std::optional(slot_value_type(pattern, *slot)) : std::nullopt, slot);
     }
     for (const auto& test : pattern.tests) check_test(test);
   }
@@ -253,7 +253,7 @@ class RuleChecker {
 
   /// The type of a slot's values in this pattern; for `unit_from` slots the dimension comes
   /// from the lab test named in the same pattern, when it is named by a constant.
-  ValueType slot_value_type(const ast::Pattern& pattern, const kb::FactType& type, const kb::Slot& slot) {
+  ValueType slot_value_type(const ast::Pattern& pattern, const kb::Slot& slot) {
     ValueType vt{slot.type, std::nullopt, {}};
     if (slot.unit) {
       vt.dimension = slot.unit->dimension;
@@ -271,13 +271,10 @@ class RuleChecker {
         }
       }
     }
-    (void)type;
     return vt;
   }
 
-  void check_constraint(const ast::Pattern& pattern, const ast::SlotConstraint& sc, std::optional<ValueType> vt,
-                        const kb::Slot* slot) {
-    (void)pattern;
+  void check_constraint(const ast::SlotConstraint& sc, std::optional<ValueType> vt, const kb::Slot* slot) {
     if (const auto* cmp = boost::get<ast::Comparison>(&sc.constraint)) {
       if (vt && vt->type == kb::Slot::Type::symbol && cmp->op != ast::CompareOp::eq && cmp->op != ast::CompareOp::ne) {
         diags_.report(DiagId::ordering_on_symbol, cmp->range, ast::spelling(cmp->op), sc.slot.text, "symbols");
@@ -689,7 +686,7 @@ class RuleChecker {
         diags_.report(DiagId::conclude_needs_value, sc.range, sc.slot.text);
         continue;
       }
-      check_value(value, slot && type ? std::optional(slot_value_type(fact, *type, *slot)) : std::nullopt, slot,
+      check_value(value, slot ? std::optional(slot_value_type(fact, *slot)) : std::nullopt, slot,
                   sc.slot.text, false);
     }
     if (!fact.tests.empty()) diags_.report(DiagId::conclude_needs_value, fact.tests.front().range, "where");

@@ -252,17 +252,38 @@ std::optional<std::uint32_t> YamlSource::quoted_end(std::uint32_t offset) const 
 }
 
 SourceRange YamlSource::range(const YamlNode& node, SourceRange fallback) const {
+  if (!node.defined()) return fallback;
+  // Computed once per node: aliases make the loader range the same node many times, and a
+  // flow collection's range costs a scan of its line.
+  const Node& n = nodes_[node.index_];
+  if (n.range_state == Node::RangeState::unknown) {
+    bool use_fallback = false;
+    n.range = own_range(node, use_fallback);
+    n.range_state = use_fallback ? Node::RangeState::fallback : Node::RangeState::own;
+  }
+  if (n.range_state == Node::RangeState::own) return n.range;
+  return fallback.valid() ? fallback : n.range;
+}
+
+SourceRange YamlSource::own_range(const YamlNode& node, bool& use_fallback) const {
   const auto at_opt = node.offset();
-  if (!at_opt) return fallback;
+  if (!at_opt) {
+    use_fallback = true;
+    return {};
+  }
   const std::uint32_t at = *at_opt;
-  if (at >= text_.size()) return fallback.valid() ? fallback : range_at(at, at);
+  if (at >= text_.size()) {
+    use_fallback = true;
+    return range_at(at, at);
+  }
   const std::string_view rest = text_.substr(at);
   if (node.is_null()) {
     // An empty value has no text; yaml-cpp then marks whatever token comes next.
     if (rest.starts_with("~")) return range_at(at, at + 1);
     for (std::string_view word : {"null", "Null", "NULL"})
       if (rest.starts_with(word)) return range_at(at, at + 4);
-    return fallback.valid() ? fallback : range_at(at, at);
+    use_fallback = true;
+    return range_at(at, at);
   }
   const char c = text_[at];
   if (c == '"' || c == '\'') {

@@ -87,10 +87,15 @@ class YamlSource {
     bool has_offset = false;
     std::string value;                    // scalars
     std::vector<std::uint32_t> children;  // sequence items; map keys and values alternating
+    enum class RangeState : std::uint8_t { unknown, own, fallback };
+    mutable RangeState range_state = RangeState::unknown;  // range() caches its answer here
+    mutable support::SourceRange range;
   };
 
   /// Byte offset of a yaml-cpp mark (0-based line and byte column), clamped to the buffer.
   std::optional<std::uint32_t> offset(int line, int column) const;
+  /// The node's range; sets use_fallback when the node has no text of its own.
+  support::SourceRange own_range(const YamlNode& node, bool& use_fallback) const;
   /// A range of one character (or none at a line end) at an offset.
   support::SourceRange point(std::uint32_t offset) const;
   std::uint32_t line_end(std::uint32_t offset) const;
