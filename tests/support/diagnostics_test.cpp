@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <iterator>
+#include <sstream>
 #include <string>
 #include <nlohmann/json.hpp>
 
@@ -155,7 +155,9 @@ TEST_CASE("suggestions find plausible typos only", "[support]") {
 TEST_CASE("every diagnostic is documented in docs/language.md with its exact message", "[support][docs]") {
   std::ifstream in(std::string(RAPA_SOURCE_DIR) + "/docs/language.md");
   REQUIRE(in);
-  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ostringstream read;
+  read << in.rdbuf();
+  const std::string whole = read.str();
   const auto section = whole.find("\n## 12. Diagnostics");
   REQUIRE(section != std::string::npos);
   const std::string doc = whole.substr(section);
