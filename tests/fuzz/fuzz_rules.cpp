@@ -23,6 +23,7 @@
 #include "support/diagnostic_render.hpp"
 #include "support/diagnostics.hpp"
 #include "support/source_manager.hpp"
+#include "tests/fuzz/read_whole_file.hpp"
 
 #ifndef RAPA_FUZZ_KB_DIR
 #error "RAPA_FUZZ_KB_DIR must name the directory of the fixture kb"
@@ -30,19 +31,7 @@
 
 namespace {
 
-/// The whole file; false when it cannot be read. C stdio rather than istreambuf_iterator, whose
-/// inlined streambuf code makes g++ 12 -O3 warn -Wnull-dereference.
-bool read_whole_file(const std::filesystem::path& path, std::string& out) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return false;
-  out.clear();
-  char chunk[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) out.append(chunk, n);
-  const bool ok = std::ferror(file) == 0;
-  std::fclose(file);
-  return ok;
-}
+using rapa::fuzz::read_whole_file;
 
 struct KbFile {
   std::string name;

@@ -14,6 +14,8 @@
 #include <system_error>
 #include <vector>
 
+#include "tests/fuzz/read_whole_file.hpp"
+
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
@@ -21,19 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The whole file; false when it cannot be read. C stdio rather than istreambuf_iterator, whose
-/// inlined streambuf code makes g++ 12 -O3 warn -Wnull-dereference.
-bool read_whole_file(const std::filesystem::path& path, std::string& out) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return false;
-  out.clear();
-  char chunk[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) out.append(chunk, n);
-  const bool ok = std::ferror(file) == 0;
-  std::fclose(file);
-  return ok;
-}
+using rapa::fuzz::read_whole_file;
 
 bool collect(const fs::path& path, std::vector<fs::path>& files) {
   std::error_code ec;
