@@ -223,12 +223,8 @@ class RuleChecker {
       auto [it, inserted] = seen.emplace(sc.slot.text, sc.slot.range);
       if (!inserted)
         diags_.report(DiagId::duplicate_slot, sc.slot.range, sc.slot.text).note(it->second, DiagId::note_previous_definition);
-      if (!type) {
-        // Unknown type: still check what can be checked without a schema.
-        check_constraint_values(sc.constraint, std::nullopt);
-        continue;
-      }
-      const kb::Slot* slot = resolve_slot(*type, sc.slot);
+      // With an unknown type or slot, still check what can be checked without a schema.
+      const kb::Slot* slot = type ? resolve_slot(*type, sc.slot) : nullptr;
       check_constraint(sc, slot ? std::optional(slot_value_type(pattern, *slot)) : std::nullopt, slot);
     }
     for (const auto& test : pattern.tests) check_test(test);
@@ -285,15 +281,6 @@ class RuleChecker {
     const auto& one = boost::get<ast::OneOf>(sc.constraint);
     const bool single = one.alternatives.size() == 1;
     for (const auto& v : one.alternatives) check_value(v, vt, slot, sc.slot.text, /*binds=*/single);
-  }
-
-  void check_constraint_values(const ast::Constraint& constraint, std::optional<ValueType> vt) {
-    if (const auto* cmp = boost::get<ast::Comparison>(&constraint)) {
-      check_value(cmp->operand, vt, nullptr, "", false);
-      return;
-    }
-    const auto& one = boost::get<ast::OneOf>(constraint);
-    for (const auto& v : one.alternatives) check_value(v, vt, nullptr, "", one.alternatives.size() == 1);
   }
 
   /// A value in a slot constraint. `binds`: a lone variable here binds it if it is new.
