@@ -1,0 +1,141 @@
+#include "inference/rule_base.hpp"
+
+#include <bit>
+#include <functional>
+
+namespace rapa::inference {
+
+Symbol SymbolTable::intern(std::string_view name) {
+  if (auto found = index_.find(name); found != index_.end()) return found->second;
+  auto symbol = static_cast<Symbol>(names_.size());
+  storage_.push_back(std::make_unique<std::string>(name));
+  names_.push_back(*storage_.back());
+  index_.emplace(names_.back(), symbol);
+  return symbol;
+}
+
+std::optional<Symbol> SymbolTable::find(std::string_view name) const {
+  if (auto found = index_.find(name); found != index_.end()) return found->second;
+  return std::nullopt;
+}
+
+std::string_view unknown_reason_name(UnknownReason reason) {
+  switch (reason) {
+    case UnknownReason::not_asked: return "not asked";
+    case UnknownReason::unknown: return "unknown";
+    case UnknownReason::declined: return "declined";
+  }
+  return "unknown";
+}
+
+bool Value::same(const Value& other) const {
+  if (kind_ != other.kind_) return false;
+  switch (kind_) {
+    case Kind::symbol:
+    case Kind::text: return bits_.symbol == other.bits_.symbol;
+    case Kind::integer: return bits_.integer == other.bits_.integer;
+    case Kind::number: return bits_.number == other.bits_.number;
+    case Kind::unknown: return false;
+  }
+  return false;
+}
+
+std::size_t Value::hash() const {
+  std::size_t payload = 0;
+  switch (kind_) {
+    case Kind::symbol:
+    case Kind::text: payload = bits_.symbol; break;
+    case Kind::integer: payload = std::hash<std::int64_t>{}(bits_.integer); break;
+    // +0.0 and -0.0 are the same number; hash them alike.
+    case Kind::number: payload = bits_.number == 0 ? 0 : std::bit_cast<std::uint64_t>(bits_.number); break;
+    case Kind::unknown: payload = 0; break;
+  }
+  return (payload * 0x9E3779B97F4A7C15ull) ^ static_cast<std::size_t>(kind_);
+}
+
+std::string_view op_spelling(Op op) {
+  switch (op) {
+    case Op::lt: return "<";
+    case Op::le: return "<=";
+    case Op::gt: return ">";
+    case Op::ge: return ">=";
+    case Op::eq: return "==";
+    case Op::ne: return "!=";
+    case Op::same: return "eq";
+    case Op::differ: return "neq";
+  }
+  return "==";
+}
+
+namespace {
+
+Truth truth_of(bool b) { return b ? Truth::yes : Truth::no; }
+
+}  // namespace
+
+Truth compare(Op op, const Value& lhs, const Value& rhs) {
+  if (lhs.is_unknown() || rhs.is_unknown()) return Truth::undetermined;
+  switch (op) {
+    case Op::same: return truth_of(lhs.same(rhs));
+    case Op::differ: return truth_of(!lhs.same(rhs));
+    case Op::eq:
+    case Op::ne: {
+      bool equal = lhs.is_numeric() && rhs.is_numeric() ? lhs.as_double() == rhs.as_double() : lhs.same(rhs);
+      return truth_of(op == Op::eq ? equal : !equal);
+    }
+    default: break;
+  }
+  // Ordering is defined on numbers only; the checker rejects ordering symbols, so another
+  // kind here can only come from a hand-built rule base, and does not match.
+  if (!lhs.is_numeric() || !rhs.is_numeric()) return Truth::no;
+  if (lhs.kind() == Value::Kind::integer && rhs.kind() == Value::Kind::integer) {
+    auto a = lhs.as_integer(), b = rhs.as_integer();
+    switch (op) {
+      case Op::lt: return truth_of(a < b);
+      case Op::le: return truth_of(a <= b);
+      case Op::gt: return truth_of(a > b);
+      case Op::ge: return truth_of(a >= b);
+      default: return Truth::no;
+    }
+  }
+  double a = lhs.as_double(), b = rhs.as_double();
+  switch (op) {
+    case Op::lt: return truth_of(a < b);
+    case Op::le: return truth_of(a <= b);
+    case Op::gt: return truth_of(a > b);
+    case Op::ge: return truth_of(a >= b);
+    default: return Truth::no;
+  }
+}
+
+std::string_view advice_kind_name(AdviceKind kind) {
+  switch (kind) {
+    case AdviceKind::recommend: return "recommend";
+    case AdviceKind::warn: return "warn";
+    case AdviceKind::contraindicate: return "contraindicate";
+    case AdviceKind::monitor: return "monitor";
+    case AdviceKind::ask: return "ask";
+    case AdviceKind::info: return "info";
+  }
+  return "info";
+}
+
+std::optional<TypeId> RuleBase::find_type(std::string_view name) const {
+  for (std::size_t i = 0; i < types.size(); ++i)
+    if (types[i].name == name) return static_cast<TypeId>(i);
+  return std::nullopt;
+}
+
+std::optional<RuleId> RuleBase::find_rule(std::string_view name) const {
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (rules[i].name == name) return static_cast<RuleId>(i);
+  return std::nullopt;
+}
+
+std::optional<std::size_t> RuleBase::find_source(std::string_view key) const {
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (sources[i].key == key) return i;
+  return std::nullopt;
+}
+
+}  // namespace rapa::inference

@@ -1,0 +1,282 @@
+// The engine's input: a rule base lowered from the checked rules (parser/lower.hpp) or from any
+// other front end (the benchmark's neutral JSON). Names are interned, quantities are numbers in
+// base units, alternatives are expanded, variables are numbered. Nothing here knows the syntax.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "support/source_manager.hpp"
+
+namespace rapa::inference {
+
+// ---------------------------------------------------------------------------------------------
+// Symbols and values
+
+/// An interned name: symbols (ITP, voriconazole, active) and texts share one table.
+using Symbol = std::uint32_t;
+
+class SymbolTable {
+ public:
+  SymbolTable() = default;
+  SymbolTable(const SymbolTable&) = delete;  // the index views the stored strings
+  SymbolTable& operator=(const SymbolTable&) = delete;
+  SymbolTable(SymbolTable&&) = default;
+  SymbolTable& operator=(SymbolTable&&) = default;
+
+  Symbol intern(std::string_view name);
+  std::optional<Symbol> find(std::string_view name) const;
+  std::string_view name(Symbol symbol) const { return names_[symbol]; }
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  // Each name is allocated once and never moves, so names_ and index_ can view it.
+  std::vector<std::unique_ptr<std::string>> storage_;
+  std::vector<std::string_view> names_;
+  std::unordered_map<std::string_view, Symbol> index_;
+};
+
+/// Why a value is unknown; kept so that the advice can say "not asked" or "declined".
+enum class UnknownReason : std::uint8_t { not_asked, unknown, declined };
+std::string_view unknown_reason_name(UnknownReason reason);
+
+/// A slot value. Quantities are `number`s in base units (support/units.hpp); integers stay
+/// integers because the benchmark's fact identity tells 3 from 3.0.
+class Value {
+ public:
+  enum class Kind : std::uint8_t { symbol, integer, number, text, unknown };
+
+  Value() : kind_(Kind::unknown) { bits_.reason = UnknownReason::not_asked; }
+  static Value symbol(Symbol s) { Value v(Kind::symbol); v.bits_.symbol = s; return v; }
+  static Value text(Symbol s) { Value v(Kind::text); v.bits_.symbol = s; return v; }
+  static Value integer(std::int64_t i) { Value v(Kind::integer); v.bits_.integer = i; return v; }
+  static Value number(double d) { Value v(Kind::number); v.bits_.number = d; return v; }
+  static Value unknown(UnknownReason r) { Value v(Kind::unknown); v.bits_.reason = r; return v; }
+
+  Kind kind() const { return kind_; }
+  bool is_unknown() const { return kind_ == Kind::unknown; }
+  bool is_numeric() const { return kind_ == Kind::integer || kind_ == Kind::number; }
+  Symbol as_symbol() const { return bits_.symbol; }  // symbol or text
+  std::int64_t as_integer() const { return bits_.integer; }
+  double as_double() const { return kind_ == Kind::integer ? static_cast<double>(bits_.integer) : bits_.number; }
+  UnknownReason reason() const { return bits_.reason; }
+
+  /// Identity: same kind and same value (3 is not 3.0; two unknowns are never the same).
+  bool same(const Value& other) const;
+  std::size_t hash() const;
+
+ private:
+  explicit Value(Kind kind) : kind_(kind) {}
+  Kind kind_;
+  union {
+    Symbol symbol;
+    std::int64_t integer;
+    double number;
+    UnknownReason reason;
+  } bits_{};
+};
+
+/// Three-valued truth: a test on an unknown value is undetermined, never false.
+enum class Truth : std::uint8_t { no, undetermined, yes };
+inline Truth truth_and(Truth a, Truth b) { return a < b ? a : b; }
+
+/// Comparison operators. `eq`/`ne` compare numbers numerically and other values by identity;
+/// `same`/`differ` are identity on every kind (the benchmark's eq/neq).
+enum class Op : std::uint8_t { lt, le, gt, ge, eq, ne, same, differ };
+std::string_view op_spelling(Op op);
+Truth compare(Op op, const Value& lhs, const Value& rhs);
+
+// ---------------------------------------------------------------------------------------------
+// Fact types
+
+using TypeId = std::uint16_t;
+using SlotIndex = std::uint16_t;
+using VarId = std::uint16_t;
+using RuleId = std::uint32_t;
+
+struct SlotInfo {
+  std::string name;
+  /// How a number in this slot is shown: "x10^9/L" and the factor from base units. Empty for
+  /// non-quantities and for quantities whose unit depends on another slot (lab values).
+  std::string display_unit;
+  double display_scale = 1.0;
+};
+
+struct FactTypeInfo {
+  enum class Kind : std::uint8_t { input, kb, derived, output };
+  std::string name;
+  Kind kind = Kind::input;
+  std::vector<SlotInfo> slots;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+struct Term {
+  enum class Kind : std::uint8_t { constant, variable };
+  Kind kind = Kind::constant;
+  Value constant;
+  VarId var = 0;
+
+  static Term of(Value v) { Term t; t.constant = v; return t; }
+  static Term of_var(VarId id) { Term t; t.kind = Kind::variable; t.var = id; return t; }
+};
+
+/// `fact.slot op operand`, or, with op == same and `choices` non-empty, `fact.slot` is one of
+/// the choices (`code: AIHA | EVANS`).
+struct SlotTest {
+  SlotIndex slot = 0;
+  Op op = Op::same;
+  Term operand;
+  std::vector<Term> choices;
+};
+
+/// `lhs op rhs` over bound variables and constants (`where ?age >= 18 years`).
+struct Test {
+  Op op = Op::eq;
+  Term lhs;
+  Term rhs;
+};
+
+/// One fact pattern. Evaluation order: `tests` (constants and variables bound before this
+/// pattern, or bound earlier in `binds` of this pattern), then `binds`, then `where`.
+/// A variable is bound exactly once in a production: by the first pattern that lists it in
+/// `binds`; later mentions are tests.
+struct Pattern {
+  TypeId type = 0;
+  std::vector<SlotTest> tests;
+  std::vector<std::pair<SlotIndex, VarId>> binds;
+  std::vector<Test> where;
+  support::SourceRange range;
+};
+
+/// A positive pattern, or a negation of a conjunction (`not`; `exists` is lowered to a
+/// negation of a negation). Variables first bound inside a negation are local to it.
+struct Element {
+  enum class Kind : std::uint8_t { pattern, negation };
+  Kind kind = Kind::pattern;
+  Pattern pattern;
+  std::vector<Element> body;  // negation only
+  support::SourceRange range;
+};
+
+/// One disjunct of a rule's conditions: a conjunction of elements. `either` expands into one
+/// production per combination of branches.
+struct Production {
+  std::vector<Element> elements;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+/// A text with {?var} placeholders already split: literal pieces and variables.
+struct TextPiece {
+  std::string literal;
+  std::optional<VarId> var;
+  std::string display_unit;  // for a numeric variable: how to show it
+  double display_scale = 1.0;
+};
+using TextTemplate = std::vector<TextPiece>;
+
+/// A dose, trough, interval... as written in the rule: numbers in base units for comparisons,
+/// the spelling for display.
+struct Detail {
+  std::string key;           // start, maintenance, trough, every, after, ...
+  double low = 0, high = 0;  // base units; low == high for a single value
+  std::string shown;         // "2..4 mg/day" as written
+};
+
+enum class AdviceKind : std::uint8_t { recommend, warn, contraindicate, monitor, ask, info };
+std::string_view advice_kind_name(AdviceKind kind);
+
+/// What a firing says to the clinician.
+struct AdviceAction {
+  AdviceKind kind = AdviceKind::info;
+  std::optional<Term> subject;  // drug (recommend, contraindicate), what (monitor), datum (ask)
+  std::string severity;         // warn: critical, high, moderate, low
+  std::vector<Detail> details;
+  TextTemplate text;
+  support::SourceRange range;
+};
+
+/// `conclude`: a derived (or, from the benchmark, output) fact; every slot given.
+struct AssertAction {
+  TypeId type = 0;
+  std::vector<Term> slots;
+  support::SourceRange range;
+};
+
+struct Action {
+  enum class Kind : std::uint8_t { advice, assert_fact };
+  Kind kind = Kind::advice;
+  AdviceAction advice;
+  AssertAction assertion;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Rules and the rule base
+
+struct Citation {
+  std::uint32_t source = 0;  // index into RuleBase::sources
+};
+
+struct Rule {
+  std::string name;
+  std::string title;
+  std::int32_t salience = 0;
+  char grade = '\0';          // 'A'..'D', or '\0' for none
+  bool grade_consensus = false;
+  std::string grade_because;
+  std::vector<Citation> citations;
+  std::string rationale;
+  std::vector<Production> productions;  // at least one
+  std::vector<Action> actions;
+  std::vector<std::string> variables;   // VarId -> name without '?'
+  support::SourceRange range;           // of the rule's name
+};
+
+struct SourceInfo {
+  std::string key;
+  std::string citation;
+  std::string doi;
+  std::string url;
+  std::string level;          // "1b", "label", ...
+  bool level_derived = false;
+};
+
+/// A fact loaded with the rule base (kb tables such as cyp3a4): present in every engine.
+struct InitialFact {
+  TypeId type = 0;
+  std::vector<Value> slots;
+  support::SourceRange range;
+};
+
+/// A datum the rules depend on whose absence means "not asked", not "no": while no input fact
+/// answers it, the engine holds a placeholder fact with every unconstrained slot unknown.
+/// `key` empty: the whole type (current medicines); otherwise a keyed entry (lab eGFR).
+struct Question {
+  TypeId type = 0;
+  std::optional<std::pair<SlotIndex, Value>> key;
+  std::string label;  // "eGFR", "current medicines"
+};
+
+class RuleBase {
+ public:
+  SymbolTable symbols;
+  std::vector<FactTypeInfo> types;
+  std::vector<Rule> rules;
+  std::vector<SourceInfo> sources;
+  std::vector<InitialFact> facts;
+  std::vector<Question> questions;
+
+  std::optional<TypeId> find_type(std::string_view name) const;
+  std::optional<RuleId> find_rule(std::string_view name) const;
+  std::optional<std::size_t> find_source(std::string_view key) const;
+};
+
+}  // namespace rapa::inference
