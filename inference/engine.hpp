@@ -144,12 +144,17 @@ class Engine {
 
   // --- Results ---
   const Firing& firing(FiringId id) const;
+  /// Firings recorded since construction or reset(); ids are 0 .. firing_count() - 1.
+  std::size_t firing_count() const;
   /// Definite firings since construction or reset(), withdrawn ones included.
   std::uint64_t fired() const;
   /// Live advice from definite firings, in firing order.
   std::vector<AdviceItem> advice() const;
   /// Live undetermined firings that carry advice, with the data they wait for.
   std::vector<NeedsData> needs_data() const;
+
+  /// A value as a person reads it: symbol names, numbers in the slot's display unit.
+  std::string format(const Value& value, const SlotInfo* slot = nullptr) const;
 
   // --- Explanations ---
   Proof why(FiringId firing) const;

@@ -1,0 +1,884 @@
+#include "inference/engine.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+#include <map>
+#include <queue>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "inference/interpret.hpp"
+#include "inference/network.hpp"
+
+namespace rapa::inference {
+
+namespace {
+
+/// Fact identity: same value, or both unknown for the same reason (two "not asked" pregnancy
+/// statuses are one fact, not two).
+bool identical(const Value& a, const Value& b) {
+  if (a.is_unknown() || b.is_unknown()) return a.is_unknown() && b.is_unknown() && a.reason() == b.reason();
+  return a.same(b);
+}
+
+std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
+  std::size_t h = type * 0x9E3779B97F4A7C15ull;
+  for (const Value& v : slots) {
+    std::size_t vh = v.is_unknown() ? 0x51ED27 + static_cast<std::size_t>(v.reason()) : v.hash();
+    h = (h ^ vh) * 0x100000001B3ull;
+  }
+  return h;
+}
+
+bool is_constant_test(const SlotTest& test) {
+  if (!test.choices.empty())
+    return std::all_of(test.choices.begin(), test.choices.end(),
+                       [](const Term& t) { return t.kind == Term::Kind::constant; });
+  return test.operand.kind == Term::Kind::constant;
+}
+
+/// A key under which alpha memories with the same type and constant tests are shared.
+std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
+  std::string key = std::to_string(type);
+  auto add_value = [&](const Value& v) {
+    key += '/';
+    key += std::to_string(static_cast<int>(v.kind()));
+    key += ':';
+    switch (v.kind()) {
+      case Value::Kind::symbol:
+      case Value::Kind::text: key += std::to_string(v.as_symbol()); break;
+      case Value::Kind::integer: key += std::to_string(v.as_integer()); break;
+      case Value::Kind::number: key += std::to_string(std::bit_cast<std::uint64_t>(v.as_double())); break;
+      case Value::Kind::unknown: key += std::to_string(static_cast<int>(v.reason())); break;
+    }
+  };
+  for (const SlotTest& t : tests) {
+    key += '|';
+    key += std::to_string(t.slot);
+    key += op_spelling(t.op);
+    if (t.choices.empty()) add_value(t.operand.constant);
+    for (const Term& c : t.choices) add_value(c.constant);
+  }
+  return key;
+}
+
+/// Agenda order: lower level first (a conclusion is complete before rules that read it run),
+/// then higher salience, then rule order in the rule base, then production, then the order in
+/// which the activations appeared. Deterministic for a given sequence of operations.
+struct AgendaEntry {
+  std::int32_t level;
+  std::int32_t salience;
+  RuleId rule;
+  std::uint16_t production;
+  std::uint64_t serial;
+  Token* token;
+};
+struct AgendaAfter {
+  bool operator()(const AgendaEntry& a, const AgendaEntry& b) const {
+    if (a.level != b.level) return a.level > b.level;
+    if (a.salience != b.salience) return a.salience < b.salience;
+    if (a.rule != b.rule) return a.rule > b.rule;
+    if (a.production != b.production) return a.production > b.production;
+    return a.serial > b.serial;
+  }
+};
+
+}  // namespace
+
+struct Engine::Impl final : FactSource {
+  struct FactRecord {
+    TypeId type = 0;
+    std::vector<Value> slots;
+    Origin origin;
+    Truth truth = Truth::yes;
+    bool alive = true;
+    std::vector<FiringId> supports;     // derived facts: live firings concluding it
+    std::vector<AlphaMemory*> memories; // where it is stored
+    Token* tokens = nullptr;            // join tokens that matched it
+  };
+
+  struct FiringRecord {
+    Firing firing;
+    Token* token = nullptr;
+    std::vector<FactId> concluded;
+  };
+
+  struct QuestionState {
+    std::uint32_t answers = 0;  // live input facts answering it
+    bool none = false;          // answer_none()
+    FactId placeholder = kNoFact;
+  };
+
+  std::shared_ptr<const RuleBase> rules;
+  EngineOptions options;
+  SymbolTable local_symbols;  // names not in the rule base; ids continue after it
+
+  // Network
+  std::vector<std::unique_ptr<AlphaMemory>> alpha_memories;
+  std::unordered_map<std::string, AlphaMemory*> alpha_by_key;
+  std::vector<std::vector<AlphaMemory*>> alpha_by_type;
+  std::unordered_map<const Pattern*, AlphaMemory*> alpha_of_pattern;
+  std::vector<std::unique_ptr<Node>> nodes;
+  Node* root = nullptr;
+  Token* root_token = nullptr;
+  TokenPool pool;
+  std::uint64_t next_serial = 1;
+  std::vector<std::int32_t> rule_level;
+  std::vector<std::vector<std::size_t>> questions_by_type;
+
+  // Working memory
+  std::vector<FactRecord> facts;
+  std::size_t base_fact_count = 0;  // the rule base's own facts come first
+  std::unordered_map<std::size_t, std::vector<FactId>> identity;
+  std::vector<QuestionState> questions;
+  std::vector<FactId> pending_support;  // derived facts whose support changed
+
+  // Agenda and results
+  std::priority_queue<AgendaEntry, std::vector<AgendaEntry>, AgendaAfter> agenda;
+  std::vector<FiringRecord> firings;
+  std::uint64_t definite_firings = 0;
+
+  Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
+    if (!rules) throw std::invalid_argument("Engine: no rule base");
+    compute_levels();
+    build_network();
+    start();
+  }
+
+  ~Impl() override = default;
+
+  // ---------------------------------------------------------------------------------------------
+  // Compiling the network
+
+  /// level(rule) = 1 + the highest level of the derived types it reads; level(type) = the
+  /// highest level of the rules concluding it. Iterated to a fixpoint, capped for cycles (a
+  /// cyclic rule set still runs, under the firing limit).
+  void compute_levels() {
+    const auto& rs = rules->rules;
+    std::vector<std::vector<TypeId>> reads(rs.size());
+    std::function<void(const std::vector<Element>&, std::vector<TypeId>&)> collect =
+        [&](const std::vector<Element>& elements, std::vector<TypeId>& out) {
+          for (const Element& e : elements) {
+            if (e.kind == Element::Kind::pattern) out.push_back(e.pattern.type);
+            else collect(e.body, out);
+          }
+        };
+    for (std::size_t i = 0; i < rs.size(); ++i)
+      for (const Production& p : rs[i].productions) collect(p.elements, reads[i]);
+    std::vector<std::int32_t> type_level(rules->types.size(), 0);
+    rule_level.assign(rs.size(), 1);
+    for (std::size_t round = 0; round <= rs.size() + 1; ++round) {
+      bool changed = false;
+      for (std::size_t i = 0; i < rs.size(); ++i) {
+        std::int32_t level = 1;
+        for (TypeId t : reads[i]) level = std::max(level, type_level[t] + 1);
+        if (level != rule_level[i]) rule_level[i] = level, changed = true;
+        for (const Action& a : rs[i].actions)
+          if (a.kind == Action::Kind::assert_fact && type_level[a.assertion.type] < level)
+            type_level[a.assertion.type] = level, changed = true;
+      }
+      if (!changed) break;
+    }
+  }
+
+  AlphaMemory* alpha_memory_for(const Pattern& pattern) {
+    std::vector<SlotTest> constant_tests;
+    for (const SlotTest& t : pattern.tests)
+      if (is_constant_test(t)) constant_tests.push_back(t);
+    std::string key = alpha_key(pattern.type, constant_tests);
+    auto found = alpha_by_key.find(key);
+    if (found != alpha_by_key.end()) return found->second;
+    auto memory = std::make_unique<AlphaMemory>();
+    memory->type = pattern.type;
+    memory->tests = std::move(constant_tests);
+    AlphaMemory* raw = memory.get();
+    alpha_memories.push_back(std::move(memory));
+    alpha_by_key.emplace(std::move(key), raw);
+    alpha_by_type[pattern.type].push_back(raw);
+    return raw;
+  }
+
+  Node* add_node(Node::Kind kind, Node* parent) {
+    nodes.push_back(std::make_unique<Node>());
+    Node* node = nodes.back().get();
+    node->kind = kind;
+    node->parent = parent;
+    node->depth = parent ? static_cast<std::uint16_t>(parent->depth + 1) : 0;
+    if (parent) parent->children.push_back(node);
+    return node;
+  }
+
+  void subscribe(AlphaMemory* memory, Node* node) {
+    auto& s = memory->successors;
+    if (std::find(s.begin(), s.end(), node) != s.end()) return;
+    // Deepest first: when one fact enters a memory shared by two joins of one chain, the
+    // deeper join must see it before the shallower join's new tokens reach it.
+    auto at = std::find_if(s.begin(), s.end(), [&](const Node* n) { return n->depth < node->depth; });
+    s.insert(at, node);
+  }
+
+  /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
+  void subscribe_body(const std::vector<Element>& body, Node* node) {
+    for (const Element& e : body) {
+      if (e.kind == Element::Kind::pattern) {
+        AlphaMemory* memory = alpha_memory_for(e.pattern);
+        alpha_of_pattern[&e.pattern] = memory;
+        subscribe(memory, node);
+      } else {
+        subscribe_body(e.body, node);
+      }
+    }
+  }
+
+  void build_network() {
+    alpha_by_type.resize(rules->types.size());
+    questions_by_type.resize(rules->types.size());
+    for (std::size_t q = 0; q < rules->questions.size(); ++q)
+      questions_by_type[rules->questions[q].type].push_back(q);
+    root = add_node(Node::Kind::root, nullptr);
+    for (RuleId r = 0; r < rules->rules.size(); ++r) {
+      const Rule& rule = rules->rules[r];
+      for (std::size_t p = 0; p < rule.productions.size(); ++p)
+        build_chain(rule, r, static_cast<std::uint16_t>(p));
+    }
+  }
+
+  void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
+    std::vector<VarLocation> bound;  // top-level variables bound so far
+    auto location_of = [&](VarId var) -> const VarLocation* {
+      for (const VarLocation& l : bound)
+        if (l.var == var) return &l;
+      return nullptr;
+    };
+    Node* node = root;
+    for (const Element& element : rule.productions[p].elements) {
+      if (element.kind == Element::Kind::negation) {
+        Node* negative = add_node(Node::Kind::negative, node);
+        negative->body = &element.body;
+        negative->env_layout = bound;
+        negative->var_count = static_cast<std::uint16_t>(rule.variables.size());
+        subscribe_body(element.body, negative);
+        node = negative;
+        continue;
+      }
+      const Pattern& pattern = element.pattern;
+      Node* join = add_node(Node::Kind::join, node);
+      join->alpha = alpha_memory_for(pattern);
+      alpha_of_pattern[&pattern] = join->alpha;
+      auto from_token = [&](VarId var) {
+        Operand o;
+        const VarLocation* l = location_of(var);
+        if (!l) throw std::invalid_argument("rule '" + rule.name + "': variable ?" + rule.variables.at(var) +
+                                            " is used before it is bound");
+        o.source = Operand::Source::token;
+        o.slot = l->slot;
+        o.up = static_cast<std::uint16_t>(join->depth - 1 - l->depth);
+        return o;
+      };
+      auto operand_of = [&](const Term& term) {
+        if (term.kind == Term::Kind::constant) {
+          Operand o;
+          o.constant = term.constant;
+          return o;
+        }
+        for (const auto& [slot, var] : pattern.binds)
+          if (var == term.var && !location_of(var)) {
+            Operand o;
+            o.source = Operand::Source::fact;
+            o.slot = slot;
+            return o;
+          }
+        return from_token(term.var);
+      };
+      for (const SlotTest& test : pattern.tests) {
+        if (is_constant_test(test)) continue;
+        JoinTest jt;
+        jt.op = test.op;
+        jt.lhs.source = Operand::Source::fact;
+        jt.lhs.slot = test.slot;
+        if (test.choices.empty()) jt.rhs = from_token(test.operand.var);
+        for (const Term& c : test.choices)
+          jt.choices.push_back(c.kind == Term::Kind::constant ? operand_of(c) : from_token(c.var));
+        join->tests.push_back(std::move(jt));
+      }
+      for (const Test& test : pattern.where) {
+        JoinTest jt;
+        jt.op = test.op;
+        jt.lhs = operand_of(test.lhs);
+        jt.rhs = operand_of(test.rhs);
+        join->tests.push_back(std::move(jt));
+      }
+      for (const auto& [slot, var] : pattern.binds)
+        if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
+      subscribe(join->alpha, join);
+      node = join;
+    }
+    Node* production = add_node(Node::Kind::production, node);
+    production->rule = r;
+    production->production = p;
+    production->level = rule_level[r];
+    production->salience = rule.salience;
+    production->bindings = bound;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start and reset
+
+  void start() {
+    root_token = pool.make();
+    root_token->node = root;
+    root_token->serial = next_serial++;
+    root->tokens.push_back(root_token);
+    pass_on(root_token);  // negations at the top and rules without conditions start here
+    for (const InitialFact& f : rules->facts) {
+      Origin origin;
+      origin.kind = Origin::Kind::kb;
+      origin.range = f.range;
+      add_fact(f.type, f.slots, origin, Truth::yes);
+    }
+    base_fact_count = facts.size();
+    questions.assign(rules->questions.size(), QuestionState{});
+    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
+    settle();
+  }
+
+  void reset() {
+    for (FactId id = static_cast<FactId>(facts.size()); id-- > base_fact_count;)
+      if (facts[id].alive && facts[id].origin.kind == Origin::Kind::input) remove_input(id);
+    for (auto& q : questions) q.none = false;
+    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
+    settle();
+    bool only_base_left = true;
+    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id)
+      if (facts[id].alive && facts[id].origin.kind != Origin::Kind::placeholder) only_base_left = false;
+    for (const FiringRecord& f : firings)
+      if (!f.firing.withdrawn) only_base_left = false;
+    if (!only_base_left) {
+      // Rules that match the rule base's facts alone have fired; start over so that the next
+      // patient sees exactly what a new engine would.
+      rebuild();
+    } else {
+      // The common case: forget the placeholders and renumber from where a new engine would.
+      for (std::size_t q = 0; q < questions.size(); ++q)
+        if (questions[q].placeholder != kNoFact) {
+          retract(questions[q].placeholder);
+          questions[q].placeholder = kNoFact;
+        }
+      settle();
+      facts.resize(base_fact_count);
+      firings.clear();
+      for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
+      settle();
+    }
+    definite_firings = 0;
+  }
+
+  void rebuild() {
+    remove_descendants(root_token);
+    for (auto& m : alpha_memories) m->facts.clear(), m->truths.clear();
+    facts.clear();
+    identity.clear();
+    firings.clear();
+    pending_support.clear();
+    agenda = {};
+    pass_on(root_token);
+    for (const InitialFact& f : rules->facts) {
+      Origin origin;
+      origin.kind = Origin::Kind::kb;
+      origin.range = f.range;
+      add_fact(f.type, f.slots, origin, Truth::yes);
+    }
+    questions.assign(rules->questions.size(), QuestionState{});
+    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
+    settle();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Working memory
+
+  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
+    auto found = identity.find(identity_hash(type, slots));
+    if (found == identity.end()) return std::nullopt;
+    for (FactId id : found->second) {
+      const FactRecord& f = facts[id];
+      if (f.type != type) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < slots.size() && same; ++i) same = identical(f.slots[i], slots[i]);
+      if (same) return id;
+    }
+    return std::nullopt;
+  }
+
+  /// `support`: the firing concluding a derived fact. It is recorded before matching, because
+  /// matching may already take the firing back (a rule whose conclusion defeats its own `not`).
+  FactId add_fact(TypeId type, std::vector<Value> slots, const Origin& origin, Truth truth,
+                  FiringId support = kNoFiring) {
+    auto id = static_cast<FactId>(facts.size());
+    identity[identity_hash(type, slots)].push_back(id);
+    FactRecord record;
+    record.type = type;
+    record.slots = std::move(slots);
+    record.origin = origin;
+    record.truth = truth;
+    if (support != kNoFiring) {
+      record.supports.push_back(support);
+      firings[support].concluded.push_back(id);
+    }
+    facts.push_back(std::move(record));
+    enter_network(id);
+    return id;
+  }
+
+  void retract(FactId id) {
+    FactRecord& f = facts[id];
+    leave_network(id);
+    f.alive = false;
+    auto& bucket = identity[identity_hash(f.type, f.slots)];
+    bucket.erase(std::find(bucket.begin(), bucket.end(), id));
+  }
+
+  static bool answers(const Question& q, TypeId type, std::span<const Value> slots) {
+    return type == q.type && (!q.key || slots[q.key->first].same(q.key->second));
+  }
+
+  /// A question's placeholder stands exactly while nothing answers the question.
+  void update_placeholder(std::size_t q) {
+    QuestionState& state = questions[q];
+    bool wanted = state.answers == 0 && !state.none;
+    if (wanted && state.placeholder == kNoFact) {
+      const Question& question = rules->questions[q];
+      std::vector<Value> slots(rules->types[question.type].slots.size(), Value::unknown(UnknownReason::not_asked));
+      if (question.key) slots[question.key->first] = question.key->second;
+      Origin origin;
+      origin.kind = Origin::Kind::placeholder;
+      origin.question = static_cast<std::uint32_t>(q);
+      state.placeholder = add_fact(question.type, std::move(slots), origin, Truth::yes);
+    } else if (!wanted && state.placeholder != kNoFact) {
+      retract(state.placeholder);
+      state.placeholder = kNoFact;
+    }
+  }
+
+  /// Takes the slots by value: opening a question adds a placeholder, which may move `facts`.
+  void count_answers(TypeId type, std::vector<Value> slots, int delta) {
+    for (std::size_t q : questions_by_type[type]) {
+      if (!answers(rules->questions[q], type, slots)) continue;
+      questions[q].answers += delta;
+      update_placeholder(q);
+    }
+  }
+
+  FactId assert_input(TypeId type, std::vector<Value> slots, const Origin& origin) {
+    if (type >= rules->types.size()) throw std::invalid_argument("assert_fact: no such fact type");
+    const FactTypeInfo& info = rules->types[type];
+    if (info.kind == FactTypeInfo::Kind::derived || info.kind == FactTypeInfo::Kind::output)
+      throw std::invalid_argument("assert_fact: '" + info.name + "' facts are concluded by rules, not asserted");
+    if (slots.size() != info.slots.size())
+      throw std::invalid_argument("assert_fact: '" + info.name + "' has " + std::to_string(info.slots.size()) +
+                                  " slots, " + std::to_string(slots.size()) + " given");
+    if (auto existing = find_identical(type, slots);
+        existing && facts[*existing].origin.kind != Origin::Kind::placeholder)
+      return *existing;
+    count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
+    FactId id = add_fact(type, std::move(slots), origin, Truth::yes);
+    settle();
+    return id;
+  }
+
+  void remove_input(FactId id) {
+    retract(id);
+    count_answers(facts[id].type, facts[id].slots, -1);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Alpha network
+
+  void enter_network(FactId id) {
+    FactRecord& f = facts[id];
+    Env none;
+    for (AlphaMemory* memory : alpha_by_type[f.type]) {
+      Truth truth = f.truth;
+      for (const SlotTest& test : memory->tests) {
+        truth = truth_and(truth, eval_slot_test(test, f.slots, none));
+        if (truth == Truth::no) break;
+      }
+      if (truth == Truth::no) continue;
+      memory->facts.push_back(id);
+      memory->truths.push_back(truth);
+      f.memories.push_back(memory);
+      for (Node* node : memory->successors) right_activate(node, id, truth);
+    }
+  }
+
+  void leave_network(FactId id) {
+    FactRecord& f = facts[id];
+    while (f.tokens) remove_token(f.tokens);
+    // Out of every memory before any negation looks again, so no new token can pick it up.
+    for (AlphaMemory* memory : f.memories) {
+      auto at = std::find(memory->facts.begin(), memory->facts.end(), id);
+      auto index = at - memory->facts.begin();
+      memory->facts.erase(at);
+      memory->truths.erase(memory->truths.begin() + index);
+    }
+    std::vector<AlphaMemory*> memories = std::move(f.memories);
+    f.memories.clear();
+    for (AlphaMemory* memory : memories)
+      for (Node* node : memory->successors)
+        if (node->kind == Node::Kind::negative) recompute_all(node);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Beta network
+
+  const Value& operand_value(const Operand& o, const Token* parent, FactId fact) const {
+    switch (o.source) {
+      case Operand::Source::constant: return o.constant;
+      case Operand::Source::fact: return facts[fact].slots[o.slot];
+      case Operand::Source::token: break;
+    }
+    const Token* t = parent;
+    for (std::uint16_t i = 0; i < o.up; ++i) t = t->parent;
+    return facts[t->fact].slots[o.slot];
+  }
+
+  Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
+    Truth truth = truth_and(parent->truth, alpha_truth);
+    for (const JoinTest& test : join->tests) {
+      const Value& lhs = operand_value(test.lhs, parent, fact);
+      Truth t = Truth::no;
+      if (test.choices.empty()) {
+        t = compare(test.op, lhs, operand_value(test.rhs, parent, fact));
+      } else {
+        for (const Operand& c : test.choices) t = std::max(t, compare(test.op, lhs, operand_value(c, parent, fact)));
+      }
+      truth = truth_and(truth, t);
+      if (truth == Truth::no) return truth;
+    }
+    return truth;
+  }
+
+  Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
+    Token* t = pool.make();
+    t->parent = parent;
+    t->node = node;
+    t->fact = fact;
+    t->truth = truth;
+    t->serial = next_serial++;
+    t->index_in_node = static_cast<std::uint32_t>(node->tokens.size());
+    node->tokens.push_back(t);
+    t->next_sibling = parent->first_child;
+    if (parent->first_child) parent->first_child->prev_sibling = t;
+    parent->first_child = t;
+    if (fact != kNoFact) {
+      FactRecord& f = facts[fact];
+      t->next_of_fact = f.tokens;
+      if (f.tokens) f.tokens->prev_of_fact = t;
+      f.tokens = t;
+    }
+    return t;
+  }
+
+  void left_activate(Node* node, Token* parent) {
+    switch (node->kind) {
+      case Node::Kind::root: return;
+      case Node::Kind::join: {
+        const AlphaMemory& memory = *node->alpha;
+        for (std::size_t i = 0; i < memory.facts.size(); ++i) {
+          Truth truth = join_truth(node, parent, memory.facts[i], memory.truths[i]);
+          if (truth != Truth::no) pass_on(make_token(node, parent, memory.facts[i], truth));
+        }
+        return;
+      }
+      case Node::Kind::negative: {
+        Token* owner = make_token(node, parent, kNoFact, Truth::no);
+        owner->local = negation_truth(node, owner);
+        owner->truth = truth_and(parent->truth, owner->local);
+        if (owner->truth != Truth::no) pass_on(owner);
+        return;
+      }
+      case Node::Kind::production: {
+        Token* t = make_token(node, parent, kNoFact, parent->truth);
+        agenda.push(AgendaEntry{node->level, node->salience, node->rule, node->production, t->serial, t});
+        return;
+      }
+    }
+  }
+
+  void pass_on(Token* token) {
+    for (Node* child : token->node->children) left_activate(child, token);
+  }
+
+  void right_activate(Node* node, FactId fact, Truth alpha_truth) {
+    if (node->kind == Node::Kind::negative) {
+      recompute_all(node);
+      return;
+    }
+    // Index loop: new tokens go into this node's memory, never the parent's.
+    auto& parents = node->parent->tokens;
+    for (std::size_t i = 0; i < parents.size(); ++i) {
+      Token* parent = parents[i];
+      if (parent->truth == Truth::no) continue;  // a negation that does not hold
+      Truth truth = join_truth(node, parent, fact, alpha_truth);
+      if (truth != Truth::no) pass_on(make_token(node, parent, fact, truth));
+    }
+  }
+
+  Env env_of(const Node* node, const Token* parent) const {
+    Env env(node->var_count);
+    for (const VarLocation& l : node->env_layout) {
+      const Token* t = parent;
+      while (t->node->depth > l.depth) t = t->parent;
+      env[l.var] = facts[t->fact].slots[l.slot];
+    }
+    return env;
+  }
+
+  Truth negation_truth(const Node* node, const Token* owner) const {
+    Env env = env_of(node, owner->parent);
+    return truth_not(best_match(*node->body, *this, env));
+  }
+
+  void recompute_all(Node* node) {
+    for (std::size_t i = 0; i < node->tokens.size(); ++i) {
+      Token* owner = node->tokens[i];
+      Truth local = negation_truth(node, owner);
+      if (local == owner->local) continue;
+      remove_descendants(owner);
+      owner->local = local;
+      owner->truth = truth_and(owner->parent->truth, local);
+      if (owner->truth != Truth::no) pass_on(owner);
+    }
+  }
+
+  void remove_descendants(Token* token) {
+    while (token->first_child) remove_token(token->first_child);
+  }
+
+  void remove_token(Token* token) {
+    remove_descendants(token);
+    Node* node = token->node;
+    if (node->kind == Node::Kind::production && token->firing != kNoFiring) withdraw(token->firing);
+    if (token->fact != kNoFact) {
+      if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
+      else facts[token->fact].tokens = token->next_of_fact;
+      if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+    }
+    if (token->parent) {
+      if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
+      else token->parent->first_child = token->next_sibling;
+      if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+    }
+    auto& memory = node->tokens;
+    Token* last = memory.back();
+    memory[token->index_in_node] = last;
+    last->index_in_node = token->index_in_node;
+    memory.pop_back();
+    token->serial = 0;  // stale agenda entries see this
+    pool.release(token);
+  }
+
+  // FactSource, for the interpreter inside negations.
+  std::span<const FactId> candidates(const Pattern& pattern) const override {
+    return alpha_of_pattern.at(&pattern)->facts;
+  }
+  std::span<const Value> slots(FactId fact) const override { return facts[fact].slots; }
+  Truth existence(FactId fact) const override { return facts[fact].truth; }
+
+  // ---------------------------------------------------------------------------------------------
+  // Firing and truth maintenance
+
+  void fire(Token* token) {
+    const Node* node = token->node;
+    const Rule& rule = rules->rules[node->rule];
+    FiringRecord record;
+    Firing& f = record.firing;
+    f.id = static_cast<FiringId>(firings.size());
+    f.rule = node->rule;
+    f.production = node->production;
+    f.truth = token->truth;
+    for (const Token* t = token->parent; t && t->node->kind != Node::Kind::root; t = t->parent)
+      if (t->fact != kNoFact && t->node->kind == Node::Kind::join) f.matched.push_back(t->fact);
+    std::reverse(f.matched.begin(), f.matched.end());
+    f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    for (const VarLocation& l : node->bindings) {
+      const Token* t = token->parent;
+      while (t->node->depth > l.depth) t = t->parent;
+      f.bindings[l.var] = facts[t->fact].slots[l.slot];
+    }
+    token->firing = f.id;
+    record.token = token;
+    if (f.truth == Truth::yes) ++definite_firings;
+    firings.push_back(std::move(record));
+    FiringId id = static_cast<FiringId>(firings.size() - 1);
+    for (const Action& action : rule.actions) {
+      if (action.kind != Action::Kind::assert_fact) continue;
+      std::vector<Value> values;
+      values.reserve(action.assertion.slots.size());
+      for (const Term& term : action.assertion.slots)
+        values.push_back(term_value(term, firings[id].firing.bindings));
+      conclude(id, action.assertion.type, std::move(values));
+    }
+    settle();
+  }
+
+  void conclude(FiringId firing, TypeId type, std::vector<Value> values) {
+    if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
+    if (auto existing = find_identical(type, values)) {
+      facts[*existing].supports.push_back(firing);
+      firings[firing].concluded.push_back(*existing);
+      pending_support.push_back(*existing);
+      return;
+    }
+    Origin origin;
+    origin.kind = Origin::Kind::derived;
+    add_fact(type, std::move(values), origin, firings[firing].firing.truth, firing);
+  }
+
+  void withdraw(FiringId id) {
+    FiringRecord& record = firings[id];
+    record.firing.withdrawn = true;
+    record.token = nullptr;
+    for (FactId fact : record.concluded) {
+      auto& s = facts[fact].supports;
+      s.erase(std::find(s.begin(), s.end(), id));
+      pending_support.push_back(fact);
+    }
+  }
+
+  /// Applies truth maintenance after an operation: a derived fact without support goes, one
+  /// whose support changed from definite to undetermined (or back) is matched again.
+  void settle() {
+    while (!pending_support.empty()) {
+      FactId id = pending_support.back();
+      pending_support.pop_back();
+      FactRecord& f = facts[id];
+      if (!f.alive || f.origin.kind != Origin::Kind::derived) continue;
+      if (f.supports.empty()) {
+        retract(id);
+        continue;
+      }
+      Truth truth = Truth::undetermined;
+      for (FiringId s : f.supports)
+        if (firings[s].firing.truth == Truth::yes) truth = Truth::yes;
+      if (truth != f.truth) {
+        leave_network(id);
+        facts[id].truth = truth;
+        enter_network(id);
+      }
+    }
+  }
+
+  RunResult run() {
+    RunResult result;
+    std::vector<RuleId> recent;
+    while (!agenda.empty()) {
+      AgendaEntry entry = agenda.top();
+      agenda.pop();
+      Token* token = entry.token;
+      if (token->serial != entry.serial || token->firing != kNoFiring) continue;  // removed meanwhile
+      if (result.fired == options.firing_limit) {
+        agenda.push(entry);
+        result.completed = false;
+        result.cycle = rules_in_loop(recent);
+        return result;
+      }
+      fire(token);
+      ++result.fired;
+      recent.push_back(entry.rule);
+      if (recent.size() > 256) recent.erase(recent.begin(), recent.begin() + 128);
+    }
+    return result;
+  }
+
+  /// The rules among the last firings before the limit, most frequent first: a loop keeps
+  /// firing the same few rules.
+  static std::vector<RuleId> rules_in_loop(const std::vector<RuleId>& recent) {
+    std::map<RuleId, std::size_t> count;
+    for (RuleId r : recent) ++count[r];
+    std::vector<std::pair<std::size_t, RuleId>> order;
+    for (auto [r, n] : count) order.emplace_back(n, r);
+    std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::vector<RuleId> out;
+    for (auto& [n, r] : order) out.push_back(r);
+    return out;
+  }
+};
+
+// -----------------------------------------------------------------------------------------------
+// The interface
+
+Engine::Engine(std::shared_ptr<const RuleBase> rules, EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(rules), options)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+const RuleBase& Engine::rules() const { return *impl_->rules; }
+
+Symbol Engine::intern(std::string_view name) {
+  if (auto s = impl_->rules->symbols.find(name)) return *s;
+  return static_cast<Symbol>(impl_->rules->symbols.size() + impl_->local_symbols.intern(name));
+}
+
+std::string_view Engine::symbol_name(Symbol symbol) const {
+  auto base = impl_->rules->symbols.size();
+  return symbol < base ? impl_->rules->symbols.name(symbol) : impl_->local_symbols.name(symbol - static_cast<Symbol>(base));
+}
+
+FactId Engine::assert_fact(TypeId type, std::vector<Value> slots, Origin origin) {
+  origin.kind = Origin::Kind::input;
+  return impl_->assert_input(type, std::move(slots), origin);
+}
+
+bool Engine::retract_fact(FactId fact) {
+  if (fact >= impl_->facts.size() || !impl_->facts[fact].alive || impl_->facts[fact].origin.kind != Origin::Kind::input)
+    return false;
+  impl_->remove_input(fact);
+  impl_->settle();
+  return true;
+}
+
+void Engine::answer_none(std::size_t question) {
+  if (question >= impl_->questions.size()) throw std::out_of_range("answer_none: no such question");
+  impl_->questions[question].none = true;
+  impl_->update_placeholder(question);
+  impl_->settle();
+}
+
+void Engine::reset() { impl_->reset(); }
+RunResult Engine::run() { return impl_->run(); }
+
+bool Engine::alive(FactId fact) const { return fact < impl_->facts.size() && impl_->facts[fact].alive; }
+TypeId Engine::type_of(FactId fact) const { return impl_->facts.at(fact).type; }
+std::span<const Value> Engine::slots_of(FactId fact) const { return impl_->facts.at(fact).slots; }
+const Origin& Engine::origin_of(FactId fact) const { return impl_->facts.at(fact).origin; }
+Truth Engine::truth_of(FactId fact) const { return impl_->facts.at(fact).truth; }
+
+std::vector<FactId> Engine::facts() const {
+  std::vector<FactId> out;
+  for (FactId id = 0; id < impl_->facts.size(); ++id)
+    if (impl_->facts[id].alive) out.push_back(id);
+  return out;
+}
+
+std::vector<FiringId> Engine::supports(FactId fact) const { return impl_->facts.at(fact).supports; }
+const Firing& Engine::firing(FiringId id) const { return impl_->firings.at(id).firing; }
+std::size_t Engine::firing_count() const { return impl_->firings.size(); }
+std::uint64_t Engine::fired() const { return impl_->definite_firings; }
+
+std::vector<AdviceItem> Engine::advice() const {
+  std::vector<AdviceItem> out;
+  for (const auto& record : impl_->firings) {
+    const Firing& f = record.firing;
+    if (f.withdrawn || f.truth != Truth::yes) continue;
+    const auto& actions = impl_->rules->rules[f.rule].actions;
+    for (std::size_t a = 0; a < actions.size(); ++a)
+      if (actions[a].kind == Action::Kind::advice) out.push_back(AdviceItem{f.id, static_cast<std::uint16_t>(a)});
+  }
+  return out;
+}
+
+}  // namespace rapa::inference
