@@ -120,6 +120,22 @@ struct Engine::Impl final : FactSource {
   std::vector<std::unique_ptr<AlphaMemory>> alpha_memories;
   std::unordered_map<std::string, AlphaMemory*> alpha_by_key;
   std::vector<std::vector<AlphaMemory*>> alpha_by_type;
+  /// Per type, the memories a fact can enter, found by the value of one slot (lab.test,
+  /// diagnosis.code) instead of trying every memory of the type.
+  struct Dispatch {
+    std::optional<SlotIndex> slot;
+    std::unordered_map<std::size_t, std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> by_value;
+    std::vector<AlphaMemory*> rest;  // memories with no identity test on that slot
+
+    const std::vector<AlphaMemory*>* bucket(const Value& v) const {
+      auto found = by_value.find(v.hash());
+      if (found == by_value.end()) return nullptr;
+      for (const auto& [value, memories] : found->second)
+        if (value.same(v)) return &memories;
+      return nullptr;
+    }
+  };
+  std::vector<Dispatch> dispatch;
   std::unordered_map<const Pattern*, AlphaMemory*> alpha_of_pattern;
   std::vector<std::unique_ptr<Node>> nodes;
   Node* root = nullptr;
@@ -130,16 +146,17 @@ struct Engine::Impl final : FactSource {
   std::vector<std::vector<std::size_t>> questions_by_type;
 
   // Working memory
-  std::vector<FactRecord> facts;
+  Recycling<FactRecord> facts;
   std::size_t base_fact_count = 0;  // the rule base's own facts come first
-  std::unordered_map<std::size_t, std::vector<FactId>> identity;
+  FactIndex identity;
   std::vector<QuestionState> questions;
   std::vector<FactId> pending_support;  // derived facts whose support changed
 
   // Agenda and results
   std::priority_queue<AgendaEntry, std::vector<AgendaEntry>, AgendaAfter> agenda;
-  std::vector<FiringRecord> firings;
+  Recycling<FiringRecord> firings;
   std::uint64_t definite_firings = 0;
+  std::vector<Value> scratch_values;  // a conclusion being built
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
@@ -244,6 +261,49 @@ struct Engine::Impl final : FactSource {
       for (std::size_t p = 0; p < rule.productions.size(); ++p)
         build_chain(rule, r, static_cast<std::uint16_t>(p));
     }
+    build_dispatch();
+  }
+
+  /// The identity constants a memory requires of `slot`: one value, several (one_of), or none.
+  static std::vector<Value> required_values(const AlphaMemory& memory, SlotIndex slot) {
+    for (const SlotTest& t : memory.tests) {
+      if (t.slot != slot || t.op != Op::same) continue;
+      std::vector<Value> values;
+      if (t.choices.empty()) values.push_back(t.operand.constant);
+      for (const Term& c : t.choices)
+        if (std::none_of(values.begin(), values.end(), [&](const Value& v) { return v.same(c.constant); }))
+          values.push_back(c.constant);
+      if (std::none_of(values.begin(), values.end(), [](const Value& v) { return v.is_unknown(); })) return values;
+    }
+    return {};
+  }
+
+  void build_dispatch() {
+    dispatch.resize(rules->types.size());
+    for (TypeId type = 0; type < rules->types.size(); ++type) {
+      const auto& memories = alpha_by_type[type];
+      // The slot that most memories of this type test for identity.
+      std::size_t best_count = 0;
+      for (SlotIndex slot = 0; slot < rules->types[type].slots.size(); ++slot) {
+        std::size_t count = 0;
+        for (const AlphaMemory* m : memories) count += required_values(*m, slot).empty() ? 0 : 1;
+        if (count > best_count) best_count = count, dispatch[type].slot = slot;
+      }
+      Dispatch& d = dispatch[type];
+      for (AlphaMemory* m : memories) {
+        std::vector<Value> values = d.slot ? required_values(*m, *d.slot) : std::vector<Value>{};
+        if (values.empty()) {
+          d.rest.push_back(m);
+          continue;
+        }
+        for (const Value& v : values) {
+          auto& chain = d.by_value[v.hash()];
+          auto at = std::find_if(chain.begin(), chain.end(), [&](const auto& e) { return e.first.same(v); });
+          if (at == chain.end()) chain.emplace_back(v, std::vector<AlphaMemory*>{m});
+          else at->second.push_back(m);
+        }
+      }
+    }
   }
 
   void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
@@ -311,6 +371,15 @@ struct Engine::Impl final : FactSource {
         jt.rhs = operand_of(test.rhs);
         join->tests.push_back(std::move(jt));
       }
+      for (std::size_t i = 0; i < join->tests.size(); ++i) {
+        const JoinTest& t = join->tests[i];
+        if (t.op == Op::same && t.choices.empty() && t.lhs.source == Operand::Source::fact &&
+            t.rhs.source == Operand::Source::token) {
+          join->hashed_test = static_cast<int>(i);
+          if (!join->alpha->index_on(t.lhs.slot)) join->alpha->indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
+          break;
+        }
+      }
       for (const auto& [slot, var] : pattern.binds)
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
       subscribe(join->alpha, join);
@@ -337,48 +406,79 @@ struct Engine::Impl final : FactSource {
       Origin origin;
       origin.kind = Origin::Kind::kb;
       origin.range = f.range;
-      add_fact(f.type, f.slots, origin, Truth::yes);
+      if (!find_identical(f.type, f.slots)) add_fact(f.type, f.slots, origin, Truth::yes);  // facts are a set
     }
-    base_fact_count = facts.size();
+    mark_base();
     questions.assign(rules->questions.size(), QuestionState{});
     for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
     settle();
   }
 
+  /// Back to the rule base's own facts. Rather than retracting the patient's facts one by one
+  /// (each retraction re-matching what it uncovers), everything after the base facts is cut
+  /// away at once: their tokens, their places at the end of the alpha memories, their
+  /// conclusions; then the negations are looked at once more, against the base facts alone.
   void reset() {
-    for (FactId id = static_cast<FactId>(facts.size()); id-- > base_fact_count;)
-      if (facts[id].alive && facts[id].origin.kind == Origin::Kind::input) remove_input(id);
-    for (auto& q : questions) q.none = false;
-    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
-    settle();
-    bool only_base_left = true;
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id)
-      if (facts[id].alive && facts[id].origin.kind != Origin::Kind::placeholder) only_base_left = false;
-    for (const FiringRecord& f : firings)
-      if (!f.firing.withdrawn) only_base_left = false;
-    if (!only_base_left) {
-      // Rules that match the rule base's facts alone have fired; start over so that the next
+      while (facts[id].tokens) remove_token(facts[id].tokens);
+    bool base_firings = std::any_of(firings.begin(), firings.end(),
+                                    [](const FiringRecord& f) { return !f.firing.withdrawn; });
+    if (base_firings) {
+      // Rules that match the rule base's facts alone have fired: start over, so that the next
       // patient sees exactly what a new engine would.
       rebuild();
-    } else {
-      // The common case: forget the placeholders and renumber from where a new engine would.
-      for (std::size_t q = 0; q < questions.size(); ++q)
-        if (questions[q].placeholder != kNoFact) {
-          retract(questions[q].placeholder);
-          questions[q].placeholder = kNoFact;
-        }
-      settle();
-      facts.resize(base_fact_count);
-      firings.clear();
-      for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
-      settle();
+      definite_firings = 0;
+      return;
     }
+    std::vector<Node*> negations;
+    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
+      FactRecord& f = facts[id];
+      if (!f.alive) continue;
+      for (AlphaMemory* memory : f.memories) {
+        if (memory->facts.size() == memory->base_size) continue;
+        memory->facts.resize(memory->base_size);
+        memory->truths.resize(memory->base_size);
+        for (Node* node : memory->successors)
+          if (node->kind == Node::Kind::negative && std::find(negations.begin(), negations.end(), node) == negations.end())
+            negations.push_back(node);
+      }
+      identity.erase(identity_hash(f.type, f.slots), id);
+    }
+    facts.truncate(base_fact_count);
+    firings.clear();
+    pending_support.clear();
+    for (Node* node : negations) recompute_all(node);
+    for (QuestionState& q : questions) q = QuestionState{};
+    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
+    settle();
     definite_firings = 0;
+  }
+
+  /// Marks where each alpha memory's base facts end; reset() cuts back to there.
+  void mark_base() {
+    base_fact_count = facts.size();
+    for (auto& m : alpha_memories) {
+      m->base_size = m->facts.size();
+      for (AlphaMemory::BaseIndex& index : m->indexes) {
+        index.by_hash.clear();
+        index.unknown.clear();
+        for (std::uint32_t at = 0; at < m->base_size; ++at) {
+          const Value& v = facts[m->facts[at]].slots[index.slot];
+          if (v.is_unknown()) index.unknown.push_back(at);
+          else index.by_hash[v.hash()].push_back(at);
+        }
+      }
+    }
   }
 
   void rebuild() {
     remove_descendants(root_token);
-    for (auto& m : alpha_memories) m->facts.clear(), m->truths.clear();
+    for (auto& m : alpha_memories) {
+      m->facts.clear();
+      m->truths.clear();
+      m->base_size = 0;  // the indexes point into `facts`: empty them until mark_base()
+      for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
+    }
     facts.clear();
     identity.clear();
     firings.clear();
@@ -389,8 +489,9 @@ struct Engine::Impl final : FactSource {
       Origin origin;
       origin.kind = Origin::Kind::kb;
       origin.range = f.range;
-      add_fact(f.type, f.slots, origin, Truth::yes);
+      if (!find_identical(f.type, f.slots)) add_fact(f.type, f.slots, origin, Truth::yes);  // facts are a set
     }
+    mark_base();
     questions.assign(rules->questions.size(), QuestionState{});
     for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
     settle();
@@ -400,34 +501,37 @@ struct Engine::Impl final : FactSource {
   // Working memory
 
   std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
-    auto found = identity.find(identity_hash(type, slots));
-    if (found == identity.end()) return std::nullopt;
-    for (FactId id : found->second) {
+    std::optional<FactId> found;
+    identity.find(identity_hash(type, slots), [&](FactId id) {
       const FactRecord& f = facts[id];
-      if (f.type != type) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < slots.size() && same; ++i) same = identical(f.slots[i], slots[i]);
-      if (same) return id;
-    }
-    return std::nullopt;
+      if (f.type != type) return true;
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        if (!identical(f.slots[i], slots[i])) return true;
+      found = id;
+      return false;
+    });
+    return found;
   }
 
   /// `support`: the firing concluding a derived fact. It is recorded before matching, because
   /// matching may already take the firing back (a rule whose conclusion defeats its own `not`).
-  FactId add_fact(TypeId type, std::vector<Value> slots, const Origin& origin, Truth truth,
+  FactId add_fact(TypeId type, std::span<const Value> slots, const Origin& origin, Truth truth,
                   FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
-    identity[identity_hash(type, slots)].push_back(id);
-    FactRecord record;
+    identity.insert(identity_hash(type, slots), id);
+    FactRecord& record = facts.next();
     record.type = type;
-    record.slots = std::move(slots);
+    record.slots.assign(slots.begin(), slots.end());
     record.origin = origin;
     record.truth = truth;
+    record.alive = true;
+    record.supports.clear();
+    record.memories.clear();
+    record.tokens = nullptr;
     if (support != kNoFiring) {
       record.supports.push_back(support);
       firings[support].concluded.push_back(id);
     }
-    facts.push_back(std::move(record));
     enter_network(id);
     return id;
   }
@@ -436,8 +540,7 @@ struct Engine::Impl final : FactSource {
     FactRecord& f = facts[id];
     leave_network(id);
     f.alive = false;
-    auto& bucket = identity[identity_hash(f.type, f.slots)];
-    bucket.erase(std::find(bucket.begin(), bucket.end(), id));
+    identity.erase(identity_hash(f.type, f.slots), id);
   }
 
   static bool answers(const Question& q, TypeId type, std::span<const Value> slots) {
@@ -498,19 +601,29 @@ struct Engine::Impl final : FactSource {
 
   void enter_network(FactId id) {
     FactRecord& f = facts[id];
-    Env none;
-    for (AlphaMemory* memory : alpha_by_type[f.type]) {
-      Truth truth = f.truth;
-      for (const SlotTest& test : memory->tests) {
-        truth = truth_and(truth, eval_slot_test(test, f.slots, none));
-        if (truth == Truth::no) break;
-      }
-      if (truth == Truth::no) continue;
-      memory->facts.push_back(id);
-      memory->truths.push_back(truth);
-      f.memories.push_back(memory);
-      for (Node* node : memory->successors) right_activate(node, id, truth);
+    const Dispatch& d = dispatch[f.type];
+    if (!d.slot || f.slots[*d.slot].is_unknown()) {
+      // An unknown value might be any of them: every memory has a say.
+      for (AlphaMemory* memory : alpha_by_type[f.type]) try_memory(memory, id);
+      return;
     }
+    if (const auto* memories = d.bucket(f.slots[*d.slot]))
+      for (AlphaMemory* memory : *memories) try_memory(memory, id);
+    for (AlphaMemory* memory : d.rest) try_memory(memory, id);
+  }
+
+  void try_memory(AlphaMemory* memory, FactId id) {
+    FactRecord& f = facts[id];
+    static const Env no_variables;
+    Truth truth = f.truth;
+    for (const SlotTest& test : memory->tests) {
+      truth = truth_and(truth, eval_slot_test(test, f.slots, no_variables));
+      if (truth == Truth::no) return;
+    }
+    memory->facts.push_back(id);
+    memory->truths.push_back(truth);
+    f.memories.push_back(memory);
+    for (Node* node : memory->successors) right_activate(node, id, truth);
   }
 
   void leave_network(FactId id) {
@@ -586,10 +699,23 @@ struct Engine::Impl final : FactSource {
       case Node::Kind::root: return;
       case Node::Kind::join: {
         const AlphaMemory& memory = *node->alpha;
-        for (std::size_t i = 0; i < memory.facts.size(); ++i) {
-          Truth truth = join_truth(node, parent, memory.facts[i], memory.truths[i]);
-          if (truth != Truth::no) pass_on(make_token(node, parent, memory.facts[i], truth));
+        auto try_at = [&](std::size_t at) {
+          Truth truth = join_truth(node, parent, memory.facts[at], memory.truths[at]);
+          if (truth != Truth::no) pass_on(make_token(node, parent, memory.facts[at], truth));
+        };
+        std::size_t first = 0;
+        if (node->hashed_test >= 0) {
+          const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
+          const Value& key = operand_value(test.rhs, parent, kNoFact);
+          const AlphaMemory::BaseIndex* index = memory.index_on(test.lhs.slot);
+          if (index && !key.is_unknown()) {
+            if (auto bucket = index->by_hash.find(key.hash()); bucket != index->by_hash.end())
+              for (std::uint32_t at : bucket->second) try_at(at);
+            for (std::uint32_t at : index->unknown) try_at(at);
+            first = memory.base_size;  // the rest are facts added since: scan them
+          }
         }
+        for (std::size_t at = first; at < memory.facts.size(); ++at) try_at(at);
         return;
       }
       case Node::Kind::negative: {
@@ -693,12 +819,16 @@ struct Engine::Impl final : FactSource {
   void fire(Token* token) {
     const Node* node = token->node;
     const Rule& rule = rules->rules[node->rule];
-    FiringRecord record;
+    FiringId id = static_cast<FiringId>(firings.size());
+    FiringRecord& record = firings.next();
+    record.concluded.clear();
     Firing& f = record.firing;
-    f.id = static_cast<FiringId>(firings.size());
+    f.id = id;
     f.rule = node->rule;
     f.production = node->production;
     f.truth = token->truth;
+    f.withdrawn = false;
+    f.matched.clear();
     for (const Token* t = token->parent; t && t->node->kind != Node::Kind::root; t = t->parent)
       if (t->fact != kNoFact && t->node->kind == Node::Kind::join) f.matched.push_back(t->fact);
     std::reverse(f.matched.begin(), f.matched.end());
@@ -708,23 +838,20 @@ struct Engine::Impl final : FactSource {
       while (t->node->depth > l.depth) t = t->parent;
       f.bindings[l.var] = facts[t->fact].slots[l.slot];
     }
-    token->firing = f.id;
+    token->firing = id;
     record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
-    firings.push_back(std::move(record));
-    FiringId id = static_cast<FiringId>(firings.size() - 1);
     for (const Action& action : rule.actions) {
       if (action.kind != Action::Kind::assert_fact) continue;
-      std::vector<Value> values;
-      values.reserve(action.assertion.slots.size());
+      scratch_values.clear();
       for (const Term& term : action.assertion.slots)
-        values.push_back(term_value(term, firings[id].firing.bindings));
-      conclude(id, action.assertion.type, std::move(values));
+        scratch_values.push_back(term_value(term, firings[id].firing.bindings));
+      conclude(id, action.assertion.type, scratch_values);
     }
     settle();
   }
 
-  void conclude(FiringId firing, TypeId type, std::vector<Value> values) {
+  void conclude(FiringId firing, TypeId type, const std::vector<Value>& values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     if (auto existing = find_identical(type, values)) {
       facts[*existing].supports.push_back(firing);
@@ -734,7 +861,7 @@ struct Engine::Impl final : FactSource {
     }
     Origin origin;
     origin.kind = Origin::Kind::derived;
-    add_fact(type, std::move(values), origin, firings[firing].firing.truth, firing);
+    add_fact(type, values, origin, firings[firing].firing.truth, firing);
   }
 
   void withdraw(FiringId id) {

@@ -6,6 +6,8 @@
 #include <deque>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "inference/engine.hpp"
 #include "inference/interpret.hpp"
 
@@ -114,9 +116,9 @@ bool has_advice(const Rule& rule) {
 std::string Engine::format(const Value& value, const SlotInfo* slot) const {
   switch (value.kind()) {
     case Value::Kind::symbol: return std::string(symbol_name(value.as_symbol()));
-    case Value::Kind::text: return "\"" + std::string(symbol_name(value.as_symbol())) + "\"";
+    case Value::Kind::text: return fmt::format("\"{}\"", symbol_name(value.as_symbol()));
     case Value::Kind::integer: return std::to_string(value.as_integer());
-    case Value::Kind::unknown: return "unknown (" + std::string(unknown_reason_name(value.reason())) + ")";
+    case Value::Kind::unknown: return fmt::format("unknown ({})", unknown_reason_name(value.reason()));
     case Value::Kind::number: break;
   }
   double shown = value.as_double();

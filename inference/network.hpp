@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 #include "inference/rule_base.hpp"
@@ -53,6 +55,24 @@ struct AlphaMemory {
   std::vector<SlotTest> tests;      // constant operands only
   std::vector<FactId> facts;        // in insertion order
   std::vector<Truth> truths;        // parallel to facts: fact existence and constant tests
+  std::size_t base_size = 0;        // the rule base's own facts come first
+
+  /// Positions of the base facts by the value of one slot, for joins that look facts up by a
+  /// value they already hold (cyp3a4(drug: ?m) after medication(drug: ?m)). Base facts never
+  /// move while the engine runs, so the index is built once; the few facts added later are
+  /// scanned.
+  struct BaseIndex {
+    SlotIndex slot = 0;
+    std::unordered_map<std::size_t, std::vector<std::uint32_t>> by_hash;
+    std::vector<std::uint32_t> unknown;  // base facts whose slot is unknown: match anything
+  };
+  std::vector<BaseIndex> indexes;
+
+  const BaseIndex* index_on(SlotIndex slot) const {
+    for (const BaseIndex& i : indexes)
+      if (i.slot == slot) return &i;
+    return nullptr;
+  }
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
 };
 
@@ -91,6 +111,9 @@ struct Node {
   // join
   AlphaMemory* alpha = nullptr;
   std::vector<JoinTest> tests;
+  /// A test `fact.slot same token value` whose value finds the candidates in the alpha
+  /// memory's base index; -1 when the join has none.
+  int hashed_test = -1;
 
   // negative: the negated conjunction, evaluated with the variables bound above it
   const std::vector<Element>* body = nullptr;
@@ -124,6 +147,99 @@ class TokenPool {
   static constexpr std::size_t kChunk = 256;
   std::vector<std::unique_ptr<Token[]>> chunks_;
   std::vector<Token*> free_;
+};
+
+}  // namespace rapa::inference
+
+namespace rapa::inference {
+
+/// A vector whose elements outlive clear() and truncate(): the next patient's facts and
+/// firings reuse their buffers instead of going back to the allocator.
+template <class T>
+class Recycling {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return items_[i]; }
+  const T& operator[](std::size_t i) const { return items_[i]; }
+  const T& at(std::size_t i) const {
+    if (i >= size_) throw std::out_of_range("no such element");
+    return items_[i];
+  }
+  /// The next element, default-constructed the first time and as left behind after that: the
+  /// caller resets every field.
+  T& next() {
+    if (size_ == items_.size()) items_.emplace_back();
+    return items_[size_++];
+  }
+  void truncate(std::size_t n) { size_ = n < size_ ? n : size_; }
+  void clear() { size_ = 0; }
+  T* begin() { return items_.data(); }
+  T* end() { return items_.data() + size_; }
+  const T* begin() const { return items_.data(); }
+  const T* end() const { return items_.data() + size_; }
+
+ private:
+  std::vector<T> items_;
+  std::size_t size_ = 0;
+};
+
+/// Facts by identity hash: open addressing with linear probing, no allocation per entry.
+/// Erased entries leave tombstones until the next clear() or growth.
+class FactIndex {
+ public:
+  void insert(std::size_t hash, FactId id) {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    place(hash, id);
+  }
+  void erase(std::size_t hash, FactId id) {
+    for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
+      if (slots_[i].hash == hash && slots_[i].id == id) {
+        slots_[i].id = kTombstone;
+        --live_;
+        return;
+      }
+  }
+  template <class Visit>  // bool visit(FactId): false stops
+  void find(std::size_t hash, Visit&& visit) const {
+    if (slots_.empty()) return;
+    for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
+      if (slots_[i].hash == hash && slots_[i].id != kTombstone && !visit(slots_[i].id)) return;
+  }
+  void clear() {
+    for (auto& s : slots_) s.id = kEmpty;
+    used_ = live_ = 0;
+  }
+
+ private:
+  static constexpr FactId kEmpty = ~FactId{0};
+  static constexpr FactId kTombstone = ~FactId{0} - 1;
+  struct Slot {
+    std::size_t hash = 0;
+    FactId id = kEmpty;
+  };
+  std::size_t mask() const { return slots_.size() - 1; }
+  void place(std::size_t hash, FactId id) {
+    std::size_t i = hash & mask();
+    while (slots_[i].id != kEmpty) i = (i + 1) & mask();
+    slots_[i] = Slot{hash, id};
+    ++used_;
+    ++live_;
+  }
+  /// Rehashes at a size fit for the live entries: tombstones left by reset() go, and the
+  /// table does not grow with the number of patients seen.
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    std::size_t capacity = 64;
+    while ((live_ + 1) * 2 > capacity) capacity *= 2;
+    slots_.assign(capacity, Slot{});
+    used_ = live_ = 0;
+    for (const Slot& s : old)
+      if (s.id != kEmpty && s.id != kTombstone) place(s.hash, s.id);
+  }
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;  // live entries and tombstones
+  std::size_t live_ = 0;
 };
 
 }  // namespace rapa::inference

@@ -3,6 +3,8 @@
 #include <bit>
 #include <functional>
 
+#include "support/units.hpp"
+
 namespace rapa::inference {
 
 Symbol SymbolTable::intern(std::string_view name) {
@@ -80,7 +82,9 @@ Truth compare(Op op, const Value& lhs, const Value& rhs) {
     case Op::differ: return truth_of(!lhs.same(rhs));
     case Op::eq:
     case Op::ne: {
-      bool equal = lhs.is_numeric() && rhs.is_numeric() ? lhs.as_double() == rhs.as_double() : lhs.same(rhs);
+      bool equal = lhs.is_numeric() && rhs.is_numeric()
+                       ? support::compare_numbers(lhs.as_double(), rhs.as_double()) == 0
+                       : lhs.same(rhs);
       return truth_of(op == Op::eq ? equal : !equal);
     }
     default: break;
@@ -98,12 +102,15 @@ Truth compare(Op op, const Value& lhs, const Value& rhs) {
       default: return Truth::no;
     }
   }
+  // Quantities arrive converted to base units, so 150000 /uL and 150 x10^9/L differ by a few
+  // ulps; within support::kRelativeTolerance they are equal, or a threshold would cut wrongly.
   double a = lhs.as_double(), b = rhs.as_double();
+  int order = support::compare_numbers(a, b);
   switch (op) {
-    case Op::lt: return truth_of(a < b);
-    case Op::le: return truth_of(a <= b);
-    case Op::gt: return truth_of(a > b);
-    case Op::ge: return truth_of(a >= b);
+    case Op::lt: return truth_of(order < 0);
+    case Op::le: return truth_of(order <= 0);
+    case Op::gt: return truth_of(order > 0);
+    case Op::ge: return truth_of(order >= 0);
     default: return Truth::no;
   }
 }

@@ -127,8 +127,8 @@ struct Term {
   static Term of_var(VarId id) { Term t; t.kind = Kind::variable; t.var = id; return t; }
 };
 
-/// `fact.slot op operand`, or, with op == same and `choices` non-empty, `fact.slot` is one of
-/// the choices (`code: AIHA | EVANS`).
+/// `fact.slot op operand`, or, with `choices` non-empty, `fact.slot op c` for at least one
+/// choice c (`code: AIHA | EVANS`, with op `same`).
 struct SlotTest {
   SlotIndex slot = 0;
   Op op = Op::same;
@@ -143,8 +143,8 @@ struct Test {
   Term rhs;
 };
 
-/// One fact pattern. Evaluation order: `tests` (constants and variables bound before this
-/// pattern, or bound earlier in `binds` of this pattern), then `binds`, then `where`.
+/// One fact pattern. Evaluation order: `tests` (constants, and variables bound before this
+/// pattern), then `binds`, then `where` (which may also use this pattern's binds).
 /// A variable is bound exactly once in a production: by the first pattern that lists it in
 /// `binds`; later mentions are tests.
 struct Pattern {

@@ -426,13 +426,15 @@ double convert(double value, const Unit& from, const Unit& to) {
   return value * from.factor / to.factor;
 }
 
-int compare(const Quantity& a, const Quantity& b) {
-  assert(a.unit.dimension == b.unit.dimension && "compare: quantities must have the same dimension");
-  const double x = a.in_base();
-  const double y = b.in_base();
+int compare_numbers(double x, double y) {
   if (x == y) return 0;  // also covers equal infinities
   if (std::abs(x - y) <= kRelativeTolerance * std::max(std::abs(x), std::abs(y))) return 0;
   return x < y ? -1 : 1;
+}
+
+int compare(const Quantity& a, const Quantity& b) {
+  assert(a.unit.dimension == b.unit.dimension && "compare: quantities must have the same dimension");
+  return compare_numbers(a.in_base(), b.in_base());
 }
 
 bool same_quantity(const Quantity& a, const Quantity& b) {
