@@ -40,7 +40,7 @@ DecodedText decode_text(const ast::Text& text, support::DiagnosticEngine& diags)
         i = j - 1;
         continue;
       }
-      out.placeholders.push_back({raw.substr(i + 2, j - i - 2), at(i, j + 1 - i)});
+      out.placeholders.push_back({raw.substr(i + 2, j - i - 2), at(i, j + 1 - i), out.plain.size()});
       out.plain.append(raw, i, j + 1 - i);
       i = j;
       continue;

@@ -1,6 +1,7 @@
 // Advice texts: escapes and {?variable} placeholders, decoded with exact source positions.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace rapa::parser {
 struct Placeholder {
   std::string variable;        // without '?'
   support::SourceRange range;  // of `{?name}` in the source
+  std::size_t offset = 0;      // where `{?name}` starts in DecodedText::plain
 };
 
 struct DecodedText {

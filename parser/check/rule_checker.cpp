@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "parser/literal.hpp"
 #include "parser/text.hpp"
 #include "support/suggest.hpp"
 #include "support/units.hpp"
@@ -38,15 +39,6 @@ std::string article(std::string_view noun) {
 
 /// A dimension in words with the article, for messages: "a mass concentration".
 std::string describe_with_article(const Dimension& d) { return article(support::describe(d)); }
-
-std::string format_quantity(const ast::Quantity& q) {
-  return q.unit ? fmt::format("{} {}", q.value, q.unit->spelling) : fmt::format("{}", q.value);
-}
-
-std::string format_range(const ast::Range& r) {
-  return r.low.unit ? format_quantity(r.low) + ".." + format_quantity(r.high)
-                    : fmt::format("{}..{}", r.low.value, format_quantity(r.high));
-}
 
 /// What is known about a value a variable or slot holds, for type and dimension checks.
 struct ValueType {
@@ -254,18 +246,9 @@ class RuleChecker {
     if (slot.unit) {
       vt.dimension = slot.unit->dimension;
       vt.unit_example = slot.unit->spelling;
-    } else if (!slot.unit_from.empty()) {
-      for (const auto& sc : pattern.slots) {
-        if (sc.slot.text != slot.unit_from) continue;
-        const auto* one = boost::get<ast::OneOf>(&sc.constraint);
-        if (!one || one->alternatives.size() != 1) continue;
-        const auto* name = boost::get<ast::Name>(&one->alternatives.front());
-        if (!name) continue;
-        if (const auto* lab = kb_.find_lab(name->text)) {
-          vt.dimension = lab->unit.dimension;
-          vt.unit_example = lab->unit.spelling;
-        }
-      }
+    } else if (const auto* lab = unit_lab(pattern, slot, kb_)) {
+      vt.dimension = lab->unit.dimension;
+      vt.unit_example = lab->unit.spelling;
     }
     return vt;
   }
@@ -390,9 +373,7 @@ class RuleChecker {
   }
 
   void check_range(const ast::Range& range, const std::optional<ValueType>& vt, std::string_view slot_name) {
-    // `2..4 mg/day`: the unit written on the upper bound applies to the lower one too.
-    ast::Quantity low = range.low;
-    if (!low.unit && range.high.unit) low.unit = range.high.unit;
+    const ast::Quantity low = range_low(range);
     check_quantity(low, vt, slot_name);
     if (range.low.unit || !range.high.unit) check_quantity(range.high, vt, slot_name);
     bool ok_low = true, ok_high = true;
@@ -417,13 +398,6 @@ class RuleChecker {
       return std::nullopt;
     }
     return parsed.unit->dimension;
-  }
-
-  static std::optional<double> in_base(const ast::Quantity& q) {
-    if (!q.unit) return q.value;
-    auto parsed = support::parse_unit(q.unit->spelling);
-    if (!parsed.unit) return std::nullopt;
-    return support::Quantity{q.value, *parsed.unit}.in_base();
   }
 
   /// A variable where a slot's value is expected: binds it if new (and allowed here), or checks

@@ -113,6 +113,8 @@ constexpr Choice<Modulation::Strength> kStrengths[] = {
 constexpr Choice<FactType::Kind> kKinds[] = {{"input", FactType::Kind::input},
                                              {"derived", FactType::Kind::derived},
                                              {"kb", FactType::Kind::kb}};
+constexpr Choice<FactType::Absent> kAbsences[] = {{"none", FactType::Absent::none},
+                                                   {"unknown", FactType::Absent::unknown}};
 constexpr Choice<Slot::Type> kSlotTypes[] = {{"symbol", Slot::Type::symbol},
                                              {"quantity", Slot::Type::quantity},
                                              {"text", Slot::Type::text},
@@ -130,7 +132,8 @@ constexpr std::string_view kDrugFields[] = {"id",      "class", "brands", "chine
 constexpr std::string_view kModulationFields[] = {"role", "strength", "source"};
 constexpr std::string_view kDiagnosisFields[] = {"code", "name", "chinese"};
 constexpr std::string_view kLabFields[] = {"id", "name", "unit"};
-constexpr std::string_view kFactFields[] = {"name", "kind", "description", "slots"};
+constexpr std::string_view kFactFields[] = {"name",   "kind", "description", "slots",
+                                            "absent", "key",  "question"};
 constexpr std::string_view kSlotFields[] = {"name", "type",      "vocabulary", "values",
                                             "unit", "unit_from", "description"};
 
@@ -658,6 +661,16 @@ void Loader::load_fact_type(const YamlNode& node) {
   fact.range = e.range;
   const auto kind = choice<FactType::Kind>(e, "kind", true, "fact kind", kKinds);
   if (auto description = text(e, "description", false)) fact.description = *description;
+  if (auto absent = choice<FactType::Absent>(e, "absent", false, "absence", kAbsences)) {
+    // Derived and kb facts are complete by construction: their absence always means none.
+    if (*absent == FactType::Absent::unknown && kind && *kind != FactType::Kind::input)
+      diags_.report(DiagId::yaml_bad_value, value_range(*e.get("absent")), "unknown",
+                    fmt::format("absence for a {} fact type", fact_kind_name(*kind)), "none");
+    else
+      fact.absent = *absent;
+  }
+  if (auto question = text(e, "question", false)) fact.question = *question;
+  const auto key = text(e, "key", false);
   const Field* slots = e.get("slots");
   bool ok = kind.has_value();
   std::vector<SourceRange> unit_from_ranges;  // parallel to fact.slots
@@ -712,6 +725,15 @@ void Loader::load_fact_type(const YamlNode& node) {
   for (std::size_t i = 0; i < fact.slots.size(); ++i)
     if (keep[i]) kept.push_back(std::move(fact.slots[i]));
   fact.slots = std::move(kept);
+  // A key naming no slot is dropped: the type is then asked about as a whole.
+  if (key && !fact.find_slot(*key)) {
+    std::vector<std::string_view> kept_names;
+    for (const auto& s : fact.slots) kept_names.push_back(s.name);
+    auto builder = diags_.report(DiagId::unknown_slot, value_range(*e.get("key")), fact.name, shown(*key));
+    if (auto match = suggest_(*key, kept_names)) builder.suggest(*match);
+  } else if (key) {
+    fact.key = *key;
+  }
   if (!ok) return;
   fact.kind = *kind;
   kb_.fact_types.push_back(std::move(fact));

@@ -98,6 +98,10 @@ std::string_view fact_kind_name(FactType::Kind kind) {
   return "input";
 }
 
+std::string_view absent_name(FactType::Absent absent) {
+  return absent == FactType::Absent::unknown ? "unknown" : "none";
+}
+
 const Slot* FactType::find_slot(std::string_view slot) const {
   for (const auto& s : slots)
     if (s.name == slot) return &s;

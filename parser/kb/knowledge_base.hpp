@@ -108,17 +108,27 @@ struct Slot {
 
 struct FactType {
   enum class Kind { input, derived, kb };
+  /// What it means that no fact of an input type is given: `none`, there is no such thing (no
+  /// infection), or `unknown`, nobody has asked yet (no medication list is not "takes nothing").
+  enum class Absent { none, unknown };
   std::string name;
   SourceRange range;
   Kind kind = Kind::input;
   std::vector<Slot> slots;
   std::string description;
+  Absent absent = Absent::none;
+  /// With `absent: unknown`: the slot whose values are asked one by one (lab: per test), or
+  /// empty when the whole type is asked at once.
+  std::string key;
+  /// How to ask for the whole type ("current medicines"); empty: its name.
+  std::string question;
 
   const Slot* find_slot(std::string_view slot) const;
 };
 
 std::string_view slot_type_name(Slot::Type type);
 std::string_view fact_kind_name(FactType::Kind kind);
+std::string_view absent_name(FactType::Absent absent);
 
 class KnowledgeBase {
  public:

@@ -379,6 +379,48 @@ TEST_CASE("fact types: slots, vocabularies and units", "[kb]") {
   CHECK(result->find_slot("flag")->values == std::vector<std::string>{"high", "low"});
 }
 
+TEST_CASE("fact types: absent, key and question say what a missing fact means", "[kb]") {
+  const auto loaded = load(R"(facts:
+  - name: medication
+    kind: input
+    absent: unknown
+    question: current medicines
+    slots: [{name: drug, type: symbol}]
+  - name: lab
+    kind: input
+    absent: unknown
+    key: tset
+    slots: [{name: test, type: symbol}]
+  - name: refractory
+    kind: derived
+    absent: unknown
+    slots: [{name: disease, type: symbol}]
+  - name: infection
+    kind: input
+    absent: maybe
+    slots: [{name: kind, type: symbol}]
+)");
+  CHECK(loaded->messages() == std::vector<std::string>{
+                                  "t.yaml:10:10: fact type 'lab' has no slot 'tset'; did you mean 'test'?",
+                                  "t.yaml:14:13: 'unknown' is not a valid absence for a derived fact type (expected none)",
+                                  "t.yaml:18:13: 'maybe' is not a valid absence (expected none or unknown)",
+                              });
+  const auto* medication = loaded->kb.find_fact_type("medication");
+  REQUIRE(medication);
+  CHECK(medication->absent == kb::FactType::Absent::unknown);
+  CHECK(medication->question == "current medicines");
+  CHECK(medication->key.empty());
+  const auto* lab = loaded->kb.find_fact_type("lab");
+  REQUIRE(lab);  // kept, asked about as a whole
+  CHECK(lab->absent == kb::FactType::Absent::unknown);
+  CHECK(lab->key.empty());
+  for (const auto* name : {"refractory", "infection"}) {
+    const auto* type = loaded->kb.find_fact_type(name);
+    REQUIRE(type);
+    CHECK(type->absent == kb::FactType::Absent::none);
+  }
+}
+
 TEST_CASE("hostile input: aliases, nesting, cycles and junk stay bounded", "[kb]") {
   SECTION("an alias explosion stops at the node budget") {
     std::string text = "x: &L\n  - &D {id: d0, brands: [";
