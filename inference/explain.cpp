@@ -124,7 +124,7 @@ std::string Engine::format(const Value& value, const SlotInfo* slot) const {
   double shown = value.as_double();
   std::string unit;
   if (slot && !slot->display_unit.empty()) {
-    shown /= slot->display_scale;
+    shown *= slot->display_scale;
     unit = " " + slot->display_unit;
   }
   char buffer[64];

@@ -101,7 +101,8 @@ using RuleId = std::uint32_t;
 
 struct SlotInfo {
   std::string name;
-  /// How a number in this slot is shown: "x10^9/L" and the factor from base units. Empty for
+  /// How a number in this slot is shown: "x10^9/L", and the factor that turns a base-unit value
+  /// into it (shown = base * display_scale). Empty for
   /// non-quantities and for quantities whose unit depends on another slot (lab values).
   std::string display_unit;
   double display_scale = 1.0;

@@ -1,0 +1,33 @@
+#include "consult/knowledge.hpp"
+
+#include <fmt/format.h>
+
+#include "parser/lower.hpp"
+#include "support/sha256.hpp"
+
+namespace rapa::consult {
+
+std::optional<Knowledge> load_knowledge(const std::vector<std::string>& paths, support::DiagnosticEngine& diags) {
+  Knowledge knowledge;
+  knowledge.checked = parser::check_paths(paths, *knowledge.sources, diags);
+  if (diags.has_errors()) return std::nullopt;
+  knowledge.rules = parser::lower(knowledge.checked, *knowledge.sources);
+  support::Sha256 hash;
+  for (support::FileId id = 1; id <= knowledge.sources->file_count(); ++id) {
+    // Length-prefixed, so that moving text from one file to the next changes the hash.
+    auto name = knowledge.sources->name(id);
+    auto text = knowledge.sources->text(id);
+    hash.update(fmt::format("{}:{}\n", name.size(), name));
+    hash.update(fmt::format("{}:", text.size()));
+    hash.update(text);
+  }
+  knowledge.version = hash.hex_digest();
+  return knowledge;
+}
+
+std::string location(const support::SourceManager& sources, support::SourceRange range) {
+  if (!range.valid()) return {};
+  return fmt::format("{}:{}", sources.name(range.file), sources.line_column(range.file, range.begin).line);
+}
+
+}  // namespace rapa::consult
