@@ -623,7 +623,10 @@ struct Engine::Impl final : FactSource {
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
     f.memories.push_back(memory);
-    for (Node* node : memory->successors) right_activate(node, id, truth);
+    for (Node* node : memory->successors)
+      // Most joins wait on a parent memory that is empty for this patient: skipping them here
+      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping.
+      if (!node->parent->tokens.empty() || node->kind == Node::Kind::negative) right_activate(node, id, truth);
   }
 
   void leave_network(FactId id) {
@@ -768,6 +771,7 @@ struct Engine::Impl final : FactSource {
   }
 
   void recompute_all(Node* node) {
+    if (node->tokens.empty()) return;
     for (std::size_t i = 0; i < node->tokens.size(); ++i) {
       Token* owner = node->tokens[i];
       Truth local = negation_truth(node, owner);

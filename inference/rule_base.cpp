@@ -1,6 +1,5 @@
 #include "inference/rule_base.hpp"
 
-#include <bit>
 #include <functional>
 
 #include "support/units.hpp"
@@ -30,31 +29,6 @@ std::string_view unknown_reason_name(UnknownReason reason) {
   return "unknown";
 }
 
-bool Value::same(const Value& other) const {
-  if (kind_ != other.kind_) return false;
-  switch (kind_) {
-    case Kind::symbol:
-    case Kind::text: return bits_.symbol == other.bits_.symbol;
-    case Kind::integer: return bits_.integer == other.bits_.integer;
-    case Kind::number: return bits_.number == other.bits_.number;
-    case Kind::unknown: return false;
-  }
-  return false;
-}
-
-std::size_t Value::hash() const {
-  std::size_t payload = 0;
-  switch (kind_) {
-    case Kind::symbol:
-    case Kind::text: payload = bits_.symbol; break;
-    case Kind::integer: payload = std::hash<std::int64_t>{}(bits_.integer); break;
-    // +0.0 and -0.0 are the same number; hash them alike.
-    case Kind::number: payload = bits_.number == 0 ? 0 : std::bit_cast<std::uint64_t>(bits_.number); break;
-    case Kind::unknown: payload = 0; break;
-  }
-  return (payload * 0x9E3779B97F4A7C15ull) ^ static_cast<std::size_t>(kind_);
-}
-
 std::string_view op_spelling(Op op) {
   switch (op) {
     case Op::lt: return "<";
@@ -75,7 +49,7 @@ Truth truth_of(bool b) { return b ? Truth::yes : Truth::no; }
 
 }  // namespace
 
-Truth compare(Op op, const Value& lhs, const Value& rhs) {
+Truth compare_values(Op op, const Value& lhs, const Value& rhs) {
   if (lhs.is_unknown() || rhs.is_unknown()) return Truth::undetermined;
   switch (op) {
     case Op::same: return truth_of(lhs.same(rhs));

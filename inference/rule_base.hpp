@@ -3,6 +3,7 @@
 // base units, alternatives are expanded, variables are numbered. Nothing here knows the syntax.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -67,8 +68,30 @@ class Value {
   UnknownReason reason() const { return bits_.reason; }
 
   /// Identity: same kind and same value (3 is not 3.0; two unknowns are never the same).
-  bool same(const Value& other) const;
-  std::size_t hash() const;
+  /// Inline: the engine asks this of every join and every fact it indexes.
+  bool same(const Value& other) const {
+    if (kind_ != other.kind_) return false;
+    switch (kind_) {
+      case Kind::symbol:
+      case Kind::text: return bits_.symbol == other.bits_.symbol;
+      case Kind::integer: return bits_.integer == other.bits_.integer;
+      case Kind::number: return bits_.number == other.bits_.number;
+      case Kind::unknown: return false;
+    }
+    return false;
+  }
+  std::size_t hash() const {
+    std::uint64_t payload = 0;
+    switch (kind_) {
+      case Kind::symbol:
+      case Kind::text: payload = bits_.symbol; break;
+      case Kind::integer: payload = static_cast<std::uint64_t>(bits_.integer); break;
+      // +0.0 and -0.0 are the same number; hash them alike.
+      case Kind::number: payload = bits_.number == 0 ? 0 : std::bit_cast<std::uint64_t>(bits_.number); break;
+      case Kind::unknown: payload = 0; break;
+    }
+    return static_cast<std::size_t>((payload * 0x9E3779B97F4A7C15ull) ^ static_cast<std::uint64_t>(kind_));
+  }
 
  private:
   explicit Value(Kind kind) : kind_(kind) {}
@@ -89,7 +112,12 @@ inline Truth truth_and(Truth a, Truth b) { return a < b ? a : b; }
 /// `same`/`differ` are identity on every kind (the benchmark's eq/neq).
 enum class Op : std::uint8_t { lt, le, gt, ge, eq, ne, same, differ };
 std::string_view op_spelling(Op op);
-Truth compare(Op op, const Value& lhs, const Value& rhs);
+/// The general comparison (numbers, tolerance, ordering); compare() handles identity inline.
+Truth compare_values(Op op, const Value& lhs, const Value& rhs);
+inline Truth compare(Op op, const Value& lhs, const Value& rhs) {
+  if (op == Op::same && !lhs.is_unknown() && !rhs.is_unknown()) return lhs.same(rhs) ? Truth::yes : Truth::no;
+  return compare_values(op, lhs, rhs);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fact types
