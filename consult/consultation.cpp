@@ -1,6 +1,7 @@
 #include "consult/consultation.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -140,9 +141,25 @@ Consultation consult(const Knowledge& knowledge, const inference::Engine& engine
   });
   for (std::size_t i = 0; i < result.advice.size(); ++i) result.advice[i].number = i + 1;
 
+  // One item per rule and set of missing data: an unknown medicine list can match a rule once
+  // per drug of the table, and the clinician needs to be asked once.
+  std::map<std::string, std::size_t> item_of;
   for (const inference::NeedsData& needs : engine.needs_data()) {
     const inference::Firing& firing = engine.firing(needs.firing);
     const inference::Rule& rule = rules.rules[firing.rule];
+    std::string key = rule.name;
+    for (const inference::MissingDatum& m : needs.missing) key += "|" + m.label;
+    if (auto found = item_of.find(key); found != item_of.end()) {
+      NeedsDataView& same = result.needs_data[found->second];
+      for (const inference::Action& a : rule.actions) {
+        if (a.kind != inference::Action::Kind::advice) continue;
+        std::string stake = summary(a.advice, engine, firing.bindings);
+        if (std::find(same.at_stake.begin(), same.at_stake.end(), stake) == same.at_stake.end())
+          same.at_stake.push_back(std::move(stake));
+      }
+      continue;
+    }
+    item_of.emplace(key, result.needs_data.size());
     NeedsDataView view;
     view.rule = rule.name;
     view.title = rule.title;

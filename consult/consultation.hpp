@@ -52,7 +52,8 @@ struct MissingView {
   std::string reason;  // "not asked", "unknown", "declined"
 };
 
-/// A rule held back only by unknown data: what it would have said, and what it needs.
+/// A rule held back only by unknown data: what it would have said, and what it needs. One
+/// item per rule and set of missing data, however many matches wait on them.
 struct NeedsDataView {
   std::string rule;
   std::string title;

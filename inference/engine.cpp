@@ -380,8 +380,10 @@ struct Engine::Impl final : FactSource {
           break;
         }
       }
-      for (const auto& [slot, var] : pattern.binds)
+      for (const auto& [slot, var] : pattern.binds) {
+        join->bind_slots.push_back(slot);
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
+      }
       subscribe(join->alpha, join);
       node = join;
     }
@@ -558,7 +560,8 @@ struct Engine::Impl final : FactSource {
       Origin origin;
       origin.kind = Origin::Kind::placeholder;
       origin.question = static_cast<std::uint32_t>(q);
-      state.placeholder = add_fact(question.type, std::move(slots), origin, Truth::yes);
+      // Whether such a fact exists is itself unknown: every match on it is undetermined.
+      state.placeholder = add_fact(question.type, std::move(slots), origin, Truth::undetermined);
     } else if (!wanted && state.placeholder != kNoFact) {
       retract(state.placeholder);
       state.placeholder = kNoFact;
@@ -662,6 +665,9 @@ struct Engine::Impl final : FactSource {
 
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
     Truth truth = truth_and(parent->truth, alpha_truth);
+    // A variable that takes an unknown value makes whatever uses it unknown too.
+    for (SlotIndex slot : join->bind_slots)
+      if (facts[fact].slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
     for (const JoinTest& test : join->tests) {
       const Value& lhs = operand_value(test.lhs, parent, fact);
       Truth t = Truth::no;

@@ -21,7 +21,11 @@ Truth match_pattern(const Pattern& pattern, std::span<const Value> slots, Truth 
     truth = truth_and(truth, eval_slot_test(test, slots, env));
     if (truth == Truth::no) return truth;
   }
-  for (const auto& [slot, var] : pattern.binds) env[var] = slots[slot];
+  for (const auto& [slot, var] : pattern.binds) {
+    // A variable that takes an unknown value makes whatever uses it unknown too.
+    if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+    env[var] = slots[slot];
+  }
   for (const Test& test : pattern.where) {
     truth = truth_and(truth, compare(test.op, term_value(test.lhs, env), term_value(test.rhs, env)));
     if (truth == Truth::no) return truth;

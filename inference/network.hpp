@@ -114,6 +114,7 @@ struct Node {
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
   int hashed_test = -1;
+  std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
   // negative: the negated conjunction, evaluated with the variables bound above it
   const std::vector<Element>* body = nullptr;

@@ -286,7 +286,8 @@ struct InitialFact {
 };
 
 /// A datum the rules depend on whose absence means "not asked", not "no": while no input fact
-/// answers it, the engine holds a placeholder fact with every unconstrained slot unknown.
+/// answers it, the engine holds a placeholder fact with every unconstrained slot unknown and its
+/// existence undetermined.
 /// `key` empty: the whole type (current medicines); otherwise a keyed entry (lab eGFR).
 struct Question {
   TypeId type = 0;

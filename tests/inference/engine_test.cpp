@@ -331,6 +331,35 @@ TEST_CASE("Undetermined conclusions carry their doubt to the rules that read the
   CHECK(needs[0].missing[0].label == "medication.status");
 }
 
+TEST_CASE("A variable bound to an unknown value makes the match undetermined", "[engine][unknown]") {
+  Fixture fx;
+  // lab(test: egfr, value: ?v) -> info "eGFR {?v}"
+  fx.rule("show", {Fixture::pattern(fx.lab, {Fixture::is(0, fx.sym("egfr"))}, {{1, 0}})},
+          {Fixture::advise(AdviceKind::info)}, {"v"});
+  Engine engine(fx.base);
+  engine.assert_fact(fx.lab, {fx.sym("egfr"), Value::unknown(UnknownReason::declined)});
+  engine.run();
+  CHECK(engine.advice().empty());
+  REQUIRE(engine.needs_data().size() == 1);
+  CHECK(engine.needs_data()[0].missing.at(0).label == "lab.value");
+  CHECK(engine.needs_data()[0].missing.at(0).reason == UnknownReason::declined);
+}
+
+TEST_CASE("A pattern that only binds still doubts a placeholder's existence", "[engine][unknown]") {
+  Fixture fx;
+  Question meds;
+  meds.type = fx.medication;
+  meds.label = "current medicines";
+  fx.base->questions.push_back(meds);
+  // medication(drug: ?m) -> info: fires for every medicine, and for none while nobody asked
+  fx.rule("each", {Fixture::pattern(fx.medication, {}, {{0, 0}})}, {Fixture::advise(AdviceKind::info)}, {"m"});
+  Engine engine(fx.base);
+  engine.run();
+  CHECK(engine.advice().empty());
+  REQUIRE(engine.needs_data().size() == 1);
+  CHECK(engine.needs_data()[0].missing.at(0).label == "current medicines");
+}
+
 TEST_CASE("The agenda fires by level, then salience, then rule order", "[engine][agenda]") {
   Fixture fx;
   fx.rule("low", {Fixture::pattern(fx.patient, {})}, {Fixture::advise(AdviceKind::info)}, {}, 0);

@@ -177,6 +177,8 @@ struct WmFact {
 };
 
 Truth existence(const WmFact& fact) {
+  // A placeholder stands for data nobody has given: whether such a fact exists is unknown.
+  if (fact.kind == WmFact::Kind::placeholder) return Truth::undetermined;
   if (fact.kind != WmFact::Kind::derived) return Truth::yes;
   bool definite = std::find(fact.support_truths.begin(), fact.support_truths.end(), Truth::yes) !=
                   fact.support_truths.end();
@@ -210,7 +212,11 @@ Truth match_pattern(const Pattern& pattern, const WmFact& fact, Env& env) {
     truth = truth_and(truth, result);
     if (truth == Truth::no) return Truth::no;
   }
-  for (const auto& [slot, var] : pattern.binds) env[var] = fact.slots[slot];
+  for (const auto& [slot, var] : pattern.binds) {
+    // A variable that takes an unknown value makes whatever uses it unknown too.
+    if (fact.slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+    env[var] = fact.slots[slot];
+  }
   for (const auto& test : pattern.where)
     truth = truth_and(truth, compare(test.op, value_of(test.lhs, env), value_of(test.rhs, env)));
   return truth;

@@ -308,7 +308,9 @@ TEST_CASE("reference: an unanswered question holds a placeholder", "[reference]"
           {advice()});
 
   ReferenceResult nothing = evaluate(kb.rules, {});
-  CHECK(nothing.facts == Strings{"lab(test=egfr,value=?not_asked):yes", "med(drug=?not_asked):yes"});
+  // A placeholder's existence is itself undetermined.
+  CHECK(nothing.facts ==
+        Strings{"lab(test=egfr,value=?not_asked):undetermined", "med(drug=?not_asked):undetermined"});
   CHECK(nothing.firings ==
         Strings{"low_egfr#0[lab(test=egfr,value=?not_asked)]:undetermined", "no_azole#0[]:undetermined"});
   CHECK(nothing.needs_data.size() == 2);
@@ -317,7 +319,7 @@ TEST_CASE("reference: an unanswered question holds a placeholder", "[reference]"
   ReferenceResult answered =
       evaluate(kb.rules, {{med, {kb.sym("aspirin")}}, {lab, {kb.sym("alt"), Value::integer(5)}}});
   CHECK(answered.facts ==
-        Strings{"lab(test=alt,value=5):yes", "lab(test=egfr,value=?not_asked):yes", "med(drug=aspirin):yes"});
+        Strings{"lab(test=alt,value=5):yes", "lab(test=egfr,value=?not_asked):undetermined", "med(drug=aspirin):yes"});
   CHECK(answered.firings ==
         Strings{"low_egfr#0[lab(test=egfr,value=?not_asked)]:undetermined", "no_azole#0[]:yes"});
 
@@ -329,7 +331,7 @@ TEST_CASE("reference: an unanswered question holds a placeholder", "[reference]"
   // The key slot itself unknown answers nothing.
   ReferenceResult unknown_key = evaluate(kb.rules, {{lab, {unknown(), Value::integer(20)}}}, {0});
   CHECK(unknown_key.facts ==
-        Strings{"lab(test=?unknown,value=20):yes", "lab(test=egfr,value=?not_asked):yes"});
+        Strings{"lab(test=?unknown,value=20):yes", "lab(test=egfr,value=?not_asked):undetermined"});
 }
 
 // --- The generator ---------------------------------------------------------------------------
