@@ -190,22 +190,7 @@ class RapaSide {
     if (!result.completed) throw bench::WorkloadError("rapa: the firing limit was reached: a cycle?");
   }
 
-  PatientLines lines() const {
-    PatientLines out;
-    const auto& types = workload_.rules->types;
-    const auto name = [this](inference::Symbol s) { return engine_->symbol_name(s); };
-    for (const inference::FactId fact : engine_->facts()) {
-      const inference::TypeId type = engine_->type_of(fact);
-      const auto kind = types[type].kind;
-      if (kind != inference::FactTypeInfo::Kind::derived && kind != inference::FactTypeInfo::Kind::output) continue;
-      std::vector<std::string> values;
-      for (const inference::Value& value : engine_->slots_of(fact)) values.push_back(bench::canonical_value(value, name));
-      (type == workload_.advice_type ? out.advice : out.derived).push_back(bench::fact_line(types[type], values));
-    }
-    std::sort(out.advice.begin(), out.advice.end());
-    std::sort(out.derived.begin(), out.derived.end());
-    return out;
-  }
+  PatientLines lines() const { return bench::engine_lines(*engine_, workload_.advice_type); }
 
   const bench::Patient& patient(std::size_t p) const { return patients_[p]; }
 

@@ -81,4 +81,21 @@ std::string checksum_row(std::string_view id, std::uint64_t fired, const Patient
   return row;
 }
 
+PatientLines engine_lines(const inference::Engine& engine, inference::TypeId advice_type) {
+  PatientLines out;
+  const auto& types = engine.rules().types;
+  const auto name = [&engine](inference::Symbol s) { return engine.symbol_name(s); };
+  for (const inference::FactId fact : engine.facts()) {
+    const inference::TypeId type = engine.type_of(fact);
+    const auto kind = types[type].kind;
+    if (kind != inference::FactTypeInfo::Kind::derived && kind != inference::FactTypeInfo::Kind::output) continue;
+    std::vector<std::string> values;
+    for (const inference::Value& value : engine.slots_of(fact)) values.push_back(canonical_value(value, name));
+    (type == advice_type ? out.advice : out.derived).push_back(fact_line(types[type], values));
+  }
+  std::sort(out.advice.begin(), out.advice.end());
+  std::sort(out.derived.begin(), out.derived.end());
+  return out;
+}
+
 }  // namespace rapa::bench

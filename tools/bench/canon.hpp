@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inference/engine.hpp"
 #include "inference/rule_base.hpp"
 
 namespace rapa::bench {
@@ -55,5 +56,9 @@ std::string lines_sha16(std::vector<std::string> lines);
 
 /// The checksum row of one patient (with its final "\n").
 std::string checksum_row(std::string_view id, std::uint64_t fired, const PatientLines& lines);
+
+/// The canonical lines of an engine's live derived and output facts, each group sorted;
+/// facts of `advice_type` are the advice.
+PatientLines engine_lines(const inference::Engine& engine, inference::TypeId advice_type);
 
 }  // namespace rapa::bench
