@@ -9,8 +9,13 @@ namespace rapa::consult {
 
 std::optional<Knowledge> load_knowledge(const std::vector<std::string>& paths, support::DiagnosticEngine& diags) {
   Knowledge knowledge;
+  if (!load_knowledge_into(knowledge, paths, diags)) return std::nullopt;
+  return knowledge;
+}
+
+bool load_knowledge_into(Knowledge& knowledge, const std::vector<std::string>& paths, support::DiagnosticEngine& diags) {
   knowledge.checked = parser::check_paths(paths, *knowledge.sources, diags);
-  if (diags.has_errors()) return std::nullopt;
+  if (diags.has_errors()) return false;
   knowledge.rules = parser::lower(knowledge.checked, *knowledge.sources);
   support::Sha256 hash;
   for (support::FileId id = 1; id <= knowledge.sources->file_count(); ++id) {
@@ -22,7 +27,7 @@ std::optional<Knowledge> load_knowledge(const std::vector<std::string>& paths, s
     hash.update(text);
   }
   knowledge.version = hash.hex_digest();
-  return knowledge;
+  return true;
 }
 
 std::string location(const support::SourceManager& sources, support::SourceRange range) {

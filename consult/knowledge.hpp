@@ -29,6 +29,10 @@ struct Knowledge {
 /// the check reported errors, which are in `diags` with the warnings.
 std::optional<Knowledge> load_knowledge(const std::vector<std::string>& paths, support::DiagnosticEngine& diags);
 
+/// The same into `knowledge`, whose sources stay when the check fails, so that the diagnostics
+/// can be shown with their source lines. False when the check reported errors.
+bool load_knowledge_into(Knowledge& knowledge, const std::vector<std::string>& paths, support::DiagnosticEngine& diags);
+
 /// "rules/itp.rules:12": where a range starts, for people.
 std::string location(const support::SourceManager& sources, support::SourceRange range);
 

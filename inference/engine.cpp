@@ -92,6 +92,7 @@ struct Engine::Impl final : FactSource {
   struct FactRecord {
     TypeId type = 0;
     std::vector<Value> slots;
+    std::size_t identity = 0;  // identity_hash of type and slots, kept for erasing
     Origin origin;
     Truth truth = Truth::yes;
     bool alive = true;
@@ -444,7 +445,7 @@ struct Engine::Impl final : FactSource {
           if (node->kind == Node::Kind::negative && std::find(negations.begin(), negations.end(), node) == negations.end())
             negations.push_back(node);
       }
-      identity.erase(identity_hash(f.type, f.slots), id);
+      identity.erase(f.identity, id);
     }
     facts.truncate(base_fact_count);
     firings.clear();
@@ -520,8 +521,10 @@ struct Engine::Impl final : FactSource {
   FactId add_fact(TypeId type, std::span<const Value> slots, const Origin& origin, Truth truth,
                   FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
-    identity.insert(identity_hash(type, slots), id);
+    const std::size_t hash = identity_hash(type, slots);
+    identity.insert(hash, id);
     FactRecord& record = facts.next();
+    record.identity = hash;
     record.type = type;
     record.slots.assign(slots.begin(), slots.end());
     record.origin = origin;
@@ -542,7 +545,7 @@ struct Engine::Impl final : FactSource {
     FactRecord& f = facts[id];
     leave_network(id);
     f.alive = false;
-    identity.erase(identity_hash(f.type, f.slots), id);
+    identity.erase(f.identity, id);
   }
 
   static bool answers(const Question& q, TypeId type, std::span<const Value> slots) {

@@ -9,6 +9,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build git python3
+  python3-jsonschema         # tests validate `rapa advise --format json` against docs/advice.schema.json
   libboost-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev catch2
   clang libclang-rt-14-dev   # the 'fuzz' preset: clang++ and libFuzzer
 )

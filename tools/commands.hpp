@@ -10,8 +10,13 @@ namespace rapa::tools {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_errors = 1;
 inline constexpr int exit_usage = 2;
+/// `rapa advise`: advice was given and it includes a contraindication or a critical warning.
+inline constexpr int exit_critical = 3;
 
 int check_command(const std::vector<std::string>& args);
+/// `rapa advise`: exit_ok, or exit_critical when a contraindication or critical warning was raised.
+int advise_command(const std::vector<std::string>& args);
+int test_command(const std::vector<std::string>& args);
 
 /// The rule base rapa uses when no path is given: $RAPA_HOME, else the source tree it was
 /// built from.

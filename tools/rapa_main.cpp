@@ -15,7 +15,9 @@ struct Command {
 };
 
 constexpr std::array commands = {
+    Command{"advise", "advise on one patient file, or a cohort in batch", rapa::tools::advise_command},
     Command{"check", "check rule files and kb files and report problems", rapa::tools::check_command},
+    Command{"test", "run golden patient cases against the rules; coverage and impact", rapa::tools::test_command},
 };
 
 void print_help(std::ostream& out) {
