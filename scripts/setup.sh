@@ -11,6 +11,8 @@ packages=(
   build-essential cmake ninja-build git python3
   python3-jsonschema         # tests validate `rapa advise --format json` against docs/advice.schema.json
   libboost-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev catch2
+  libsqlite3-dev sqlite3     # the audit store; docs/audit.md tampers with it in the sqlite3 shell
+  libedit-dev pkg-config     # rapa repl: line editing, history and completion (BSD licensed)
   clang libclang-rt-14-dev   # the 'fuzz' preset: clang++ and libFuzzer
 )
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "consult/audit.hpp"
 #include "consult/consultation.hpp"
 #include "consult/render.hpp"
 #include "parser/check.hpp"
@@ -44,6 +45,8 @@ constexpr std::string_view advise_help =
     "                      holding what a patient file holds; '-' reads standard input);\n"
     "                      writes one JSON result a line, in input order\n"
     "  --jobs N            batch: threads to use (default: one per core)\n"
+    "  --audit[=PATH]      save the consultation in the audit store (docs/audit.md): PATH, else\n"
+    "                      $RAPA_AUDIT_DB, else rapa-audit.sqlite in the current directory\n"
     "  --help              show this help\n\n"
     "exit status:\n"
     "  0  advice given, with no contraindication and no critical warning\n"
@@ -61,6 +64,7 @@ struct Options {
   bool doi = false;
   int colour = -1;  // -1: decide from the terminal
   unsigned jobs = 0;  // 0: one per core
+  std::optional<std::string> audit;  // the audit database to save the consultation in
 };
 
 /// The value of `--name VALUE` or `--name=VALUE` at args[i], advancing i; nullopt and a message
@@ -125,6 +129,10 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       }
       options.jobs = static_cast<unsigned>(jobs);
       jobs_given = true;
+    } else if (a == "--audit") {
+      options.audit = default_audit_database();
+    } else if (a.rfind("--audit=", 0) == 0) {
+      options.audit = a.substr(8);
     } else if (a == "--doi") {
       options.doi = true;
     } else if (a == "--color" || a == "--colour") {
@@ -144,6 +152,10 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
   if (!options.batch.empty()) {
     if (!positional.empty()) {
       std::cerr << "rapa advise: give either a patient file or '--batch FILE', not both\n";
+      return exit_usage;
+    }
+    if (options.audit) {
+      std::cerr << "rapa advise: '--audit' saves one patient's consultation; not with '--batch'\n";
       return exit_usage;
     }
     if (format_given && options.format != Format::json) {
@@ -247,6 +259,19 @@ int advise_one(const Options& options) {
     case Format::markdown: std::cout << consult::render_markdown(consultation, render); break;
   }
   std::cout.flush();
+  if (options.audit) {
+    try {
+      consult::AuditStore store(*options.audit);
+      // The patient file is the last buffer read: its bytes exactly as they were advised on.
+      const std::string input(knowledge.sources->text(knowledge.sources->file_count()));
+      const auto record = consult::record_consultation(store, knowledge, engine, consultation, options.patient, input,
+                                                       rules_home(options));
+      std::cerr << "rapa advise: saved as record " << record.id << " in " << store.path() << "\n";
+    } catch (const consult::AuditError& e) {
+      std::cerr << "rapa advise: the consultation was not saved: " << e.what() << "\n";
+      return exit_errors;
+    }
+  }
   return consultation.critical ? exit_critical : exit_ok;
 }
 

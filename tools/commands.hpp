@@ -17,6 +17,13 @@ int check_command(const std::vector<std::string>& args);
 /// `rapa advise`: exit_ok, or exit_critical when a contraindication or critical warning was raised.
 int advise_command(const std::vector<std::string>& args);
 int test_command(const std::vector<std::string>& args);
+/// `rapa audit`: list, show, verify and replay the stored consultations.
+int audit_command(const std::vector<std::string>& args);
+/// The audit database used when none is named: $RAPA_AUDIT_DB, else rapa-audit.sqlite in the
+/// current directory.
+std::string default_audit_database();
+/// `rapa repl`: an interactive consultation; a terminal gets libedit, a pipe a plain transcript.
+int repl_command(const std::vector<std::string>& args);
 
 /// The rule base rapa uses when no path is given: $RAPA_HOME, else the source tree it was
 /// built from.

@@ -16,7 +16,9 @@ struct Command {
 
 constexpr std::array commands = {
     Command{"advise", "advise on one patient file, or a cohort in batch", rapa::tools::advise_command},
+    Command{"audit", "list, show, verify and replay the stored consultations", rapa::tools::audit_command},
     Command{"check", "check rule files and kb files and report problems", rapa::tools::check_command},
+    Command{"repl", "an interactive consultation: facts, advice, why and why not", rapa::tools::repl_command},
     Command{"test", "run golden patient cases against the rules; coverage and impact", rapa::tools::test_command},
 };
 
