@@ -128,7 +128,9 @@ std::string Engine::format(const Value& value, const SlotInfo* slot) const {
     unit = " " + slot->display_unit;
   }
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, shown);
+  // Twelve significant digits: converting to base units and back leaves noise in the last bits
+  // (40 years reads 39.99999999999999), and no clinical figure has more than a few digits.
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, shown, std::chars_format::general, 12);
   return std::string(buffer, ec == std::errc{} ? end : buffer) + unit;
 }
 
