@@ -404,6 +404,12 @@ struct Engine::Impl final : FactSource {
     root_token->node = root;
     root_token->serial = next_serial++;
     root->tokens.push_back(root_token);
+    load_base();
+  }
+
+  /// The state of a new engine on an empty network: top-level owners, the rule base's facts,
+  /// the placeholders of every question.
+  void load_base() {
     pass_on(root_token);  // negations at the top and rules without conditions start here
     for (const InitialFact& f : rules->facts) {
       Origin origin;
@@ -487,17 +493,7 @@ struct Engine::Impl final : FactSource {
     firings.clear();
     pending_support.clear();
     agenda = {};
-    pass_on(root_token);
-    for (const InitialFact& f : rules->facts) {
-      Origin origin;
-      origin.kind = Origin::Kind::kb;
-      origin.range = f.range;
-      if (!find_identical(f.type, f.slots)) add_fact(f.type, f.slots, origin, Truth::yes);  // facts are a set
-    }
-    mark_base();
-    questions.assign(rules->questions.size(), QuestionState{});
-    for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
-    settle();
+    load_base();
   }
 
   // ---------------------------------------------------------------------------------------------
