@@ -389,15 +389,18 @@ Session::Reply Session::why(std::string_view args) {
                          s.level_derived ? ", derived" : "", link.empty() ? "" : "  " + link);
     }
     const auto step = step_of.find(id);
-    const std::vector<inference::FactId>& premises =
-        step != step_of.end() ? step->second->premises : firing.matched;
-    for (inference::FactId fact : premises) {
-      out += fmt::format("{}  fact {}  ({})\n", indent, describe_fact(knowledge_, engine_, fact),
-                         origin_phrase(fact));
-      if (engine_.origin_of(fact).kind != inference::Origin::Kind::derived) continue;
-      for (inference::FiringId support : engine_.supports(fact))
-        if (step_of.count(support)) self(self, support, depth + 2);
-    }
+    if (step == step_of.end()) return;  // every firing reached from the advice is a step
+    const auto facts = [&](const std::vector<inference::FactId>& ids, std::string_view word) {
+      for (inference::FactId fact : ids) {
+        out += fmt::format("{}  {} {}  ({})\n", indent, word, describe_fact(knowledge_, engine_, fact),
+                           origin_phrase(fact));
+        if (engine_.origin_of(fact).kind != inference::Origin::Kind::derived) continue;
+        for (inference::FiringId support : engine_.supports(fact))
+          if (step_of.count(support)) self(self, support, depth + 2);
+      }
+    };
+    facts(step->second->premises, "fact");
+    facts(step->second->witnesses, "exists");
   };
   explain(explain, advice.firing, 1);
   return {out};

@@ -61,11 +61,15 @@ struct NeedsData {
 };
 
 /// The proof of a firing: the firing itself, then, breadth-first and each once, the firings
-/// that concluded the derived facts it matched; at the leaves, input and kb facts.
+/// that concluded the derived facts it matched or that witness its `exists` conditions; at the
+/// leaves, input and kb facts.
 struct Proof {
   struct Step {
     FiringId firing = 0;
     std::vector<FactId> premises;  // matched facts
+    /// For each `exists` condition of the rule, in order, the facts of one match that makes it
+    /// hold now (the network keeps no record of them, so why() finds them again).
+    std::vector<FactId> witnesses;
   };
   std::vector<Step> steps;
   std::vector<FactId> leaves;             // input, kb and placeholder facts, in id order

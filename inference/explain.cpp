@@ -106,6 +106,38 @@ class MissingCollector {
   std::vector<MissingDatum> out_;
 };
 
+/// An `exists` condition as the lowering writes it: a negation of negations, `not (not C1 and
+/// not C2 ...)`, which holds when some Ci has a match (one Ci per alternative inside it).
+bool is_exists(const Element& e) {
+  return e.kind == Element::Kind::negation && !e.body.empty() &&
+         std::all_of(e.body.begin(), e.body.end(), [](const Element& inner) { return inner.kind == Element::Kind::negation; });
+}
+
+/// For each `exists` condition of a production, the facts of its best match under the firing's
+/// bindings (a definite match before an undetermined one): the evidence that it holds.
+std::vector<FactId> exists_witnesses(const LiveFacts& live, const Production& production, const Env& bindings) {
+  std::vector<FactId> witnesses;
+  for (const Element& e : production.elements) {
+    if (!is_exists(e)) continue;
+    std::vector<FactId> best;
+    Truth best_truth = Truth::no;
+    for (const Element& alternative : e.body) {
+      Env env = bindings;
+      for_each_match(alternative.body, live, env, [&](std::span<const FactId> m, const Env&, Truth truth) {
+        if (best_truth == Truth::no || (truth == Truth::yes && best_truth != Truth::yes)) {
+          best.assign(m.begin(), m.end());
+          best_truth = truth;
+        }
+        return best_truth != Truth::yes;
+      });
+      if (best_truth == Truth::yes) break;
+    }
+    for (FactId fact : best)
+      if (std::find(witnesses.begin(), witnesses.end(), fact) == witnesses.end()) witnesses.push_back(fact);
+  }
+  return witnesses;
+}
+
 bool has_advice(const Rule& rule) {
   return std::any_of(rule.actions.begin(), rule.actions.end(),
                      [](const Action& a) { return a.kind == Action::Kind::advice; });
@@ -149,6 +181,7 @@ std::vector<NeedsData> Engine::needs_data() const {
 
 Proof Engine::why(FiringId id) const {
   Proof proof;
+  LiveFacts live(*this);
   std::set<FiringId> seen{id};
   std::set<FactId> leaves;
   std::deque<FiringId> queue{id};
@@ -156,17 +189,21 @@ Proof Engine::why(FiringId id) const {
     FiringId next = queue.front();
     queue.pop_front();
     const Firing& f = firing(next);
-    proof.steps.push_back(Proof::Step{next, f.matched});
-    for (const Citation& c : rules().rules[f.rule].citations)
+    const Rule& rule = rules().rules[f.rule];
+    proof.steps.push_back(Proof::Step{next, f.matched, exists_witnesses(live, rule.productions[f.production], f.bindings)});
+    for (const Citation& c : rule.citations)
       if (std::find(proof.citations.begin(), proof.citations.end(), c.source) == proof.citations.end())
         proof.citations.push_back(c.source);
-    for (FactId fact : f.matched) {
-      if (origin_of(fact).kind != Origin::Kind::derived) {
-        leaves.insert(fact);
-        continue;
+    const Proof::Step& step = proof.steps.back();
+    for (const auto* facts : {&step.premises, &step.witnesses}) {
+      for (FactId fact : *facts) {
+        if (origin_of(fact).kind != Origin::Kind::derived) {
+          leaves.insert(fact);
+          continue;
+        }
+        for (FiringId s : supports(fact))
+          if (seen.insert(s).second) queue.push_back(s);
       }
-      for (FiringId s : supports(fact))
-        if (seen.insert(s).second) queue.push_back(s);
     }
   }
   proof.leaves.assign(leaves.begin(), leaves.end());

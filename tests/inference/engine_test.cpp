@@ -134,6 +134,33 @@ TEST_CASE("A join on a shared variable concludes and advises, with its proof", "
   CHECK(proof.leaves == std::vector<FactId>{firing.matched[1], med});  // in id order: the kb fact first
 }
 
+TEST_CASE("The proof of an exists condition shows the facts that make it hold, down to input", "[engine][explain]") {
+  Fixture fx;
+  fx.interaction_rule();
+  // exists { interaction(drug: voriconazole) } -> info: the interaction is concluded, so its
+  // proof must reach the medication through the ddi firing.
+  fx.rule("any_interaction",
+          {Fixture::negation({Fixture::negation({Fixture::pattern(fx.interaction, {Fixture::is(0, fx.sym("voriconazole"))})})})},
+          {Fixture::advise(AdviceKind::info)});
+  Engine engine(fx.base);
+  const FactId med = engine.assert_fact(fx.medication, {fx.sym("voriconazole"), fx.sym("active")});
+  engine.run();
+  const auto advice = engine.advice();
+  const auto info = std::find_if(advice.begin(), advice.end(), [&](const AdviceItem& item) {
+    return engine.rules().rules[engine.firing(item.firing).rule].name == "any_interaction";
+  });
+  REQUIRE(info != advice.end());
+  const Proof proof = engine.why(info->firing);
+  REQUIRE(proof.steps.size() == 2);  // the exists rule, then the ddi firing behind its witness
+  CHECK(proof.steps[0].premises.empty());
+  REQUIRE(proof.steps[0].witnesses.size() == 1);
+  CHECK(engine.type_of(proof.steps[0].witnesses[0]) == fx.interaction);
+  CHECK(engine.rules().rules[engine.firing(proof.steps[1].firing).rule].name == "ddi");
+  CHECK(std::find(proof.leaves.begin(), proof.leaves.end(), med) != proof.leaves.end());
+  // A plain `not` has no witness: what makes it hold is an absence.
+  CHECK(proof.steps[1].witnesses.empty());
+}
+
 TEST_CASE("Asserting an identical input fact twice gives one fact", "[engine]") {
   Fixture fx;
   Engine engine(fx.base);
