@@ -23,7 +23,14 @@ ordered_json origin_json(const Knowledge& knowledge, const inference::Engine& en
   switch (origin.kind) {
     case inference::Origin::Kind::input: j["kind"] = "input"; break;
     case inference::Origin::Kind::kb: j["kind"] = "kb"; break;
-    case inference::Origin::Kind::derived: j["kind"] = "derived"; break;
+    case inference::Origin::Kind::derived: {
+      j["kind"] = "derived";
+      // The firings that concluded it: the proof's steps with these ids explain it.
+      ordered_json by = ordered_json::array();
+      for (inference::FiringId support : engine.supports(fact)) by.push_back(support);
+      j["concluded_by"] = std::move(by);
+      return j;
+    }
     case inference::Origin::Kind::placeholder:
       j["kind"] = "placeholder";
       j["question"] = engine.rules().questions.at(origin.question).label;
@@ -39,32 +46,87 @@ ordered_json origin_json(const Knowledge& knowledge, const inference::Engine& en
   return j;
 }
 
+/// A cited source: a CitationView of an advice, or a SourceInfo of the rule base (same fields).
+template <class Source>
+ordered_json citation_json(const Source& source) {
+  return {{"key", source.key},
+          {"citation", source.citation},
+          {"doi", string_or_null(source.doi)},
+          {"url", string_or_null(source.url)},
+          {"level", source.level},
+          {"level_derived", source.level_derived}};
+}
+
+/// The slot a variable of `production` was first bound from, so that its value is shown in that
+/// slot's unit; null when a test bound it (then it is shown as stored).
+const inference::SlotInfo* binding_slot(const inference::RuleBase& rules, const inference::Production& production,
+                                        inference::VarId var) {
+  for (const inference::Element& element : production.elements) {
+    if (element.kind != inference::Element::Kind::pattern) continue;
+    for (const auto& [slot, bound] : element.pattern.binds)
+      if (bound == var) return &rules.types[element.pattern.type].slots[slot];
+  }
+  return nullptr;
+}
+
+/// The variables a firing bound, by name: what the rule's `?d` stood for in this match.
+/// Hidden variables (named with a dot by the lowering) and unbound ones are left out.
+ordered_json bindings_json(const inference::Engine& engine, const inference::Firing& firing) {
+  const inference::RuleBase& rules = engine.rules();
+  const inference::Rule& rule = rules.rules[firing.rule];
+  ordered_json j = ordered_json::object();
+  for (std::size_t var = 0; var < firing.bindings.size() && var < rule.variables.size(); ++var) {
+    const inference::Value& value = firing.bindings[var];
+    const std::string& name = rule.variables[var];
+    if (name.find('.') != std::string::npos) continue;
+    if (value.is_unknown() && value.reason() == inference::UnknownReason::not_asked) continue;
+    const auto* slot = binding_slot(rules, rule.productions.at(firing.production), static_cast<inference::VarId>(var));
+    j[name] = engine.format(value, slot);
+  }
+  return j;
+}
+
 ordered_json proof_json(const Knowledge& knowledge, const inference::Engine& engine, inference::FiringId firing,
                         const RenderOptions& options) {
   const inference::RuleBase& rules = engine.rules();
   const inference::Proof proof = engine.why(firing);
   ordered_json steps = ordered_json::array();
   for (const inference::Proof::Step& step : proof.steps) {
-    const inference::Rule& rule = rules.rules[engine.firing(step.firing).rule];
-    ordered_json facts = ordered_json::array();
-    for (inference::FactId fact : step.premises) {
-      ordered_json f;
-      f["id"] = fact;
-      f["fact"] = describe_fact(knowledge, engine, fact);
-      f["origin"] = origin_json(knowledge, engine, fact, options);
-      facts.push_back(std::move(f));
-    }
+    const inference::Firing& fired = engine.firing(step.firing);
+    const inference::Rule& rule = rules.rules[fired.rule];
+    const auto facts_json = [&](const std::vector<inference::FactId>& ids) {
+      ordered_json facts = ordered_json::array();
+      for (inference::FactId fact : ids) {
+        ordered_json f;
+        f["id"] = fact;
+        f["fact"] = describe_fact(knowledge, engine, fact);
+        f["origin"] = origin_json(knowledge, engine, fact, options);
+        facts.push_back(std::move(f));
+      }
+      return facts;
+    };
+    ordered_json cites = ordered_json::array();
+    for (const inference::Citation& c : rule.citations) cites.push_back(rules.sources.at(c.source).key);
     ordered_json s;
+    s["firing"] = step.firing;
     s["rule"] = {{"name", rule.name},
+                 {"title", rule.title},
                  {"defined_at", render_detail::shown_path(location(*knowledge.sources, rule.range), options)}};
-    s["facts"] = std::move(facts);
+    s["cites"] = std::move(cites);
+    s["bindings"] = bindings_json(engine, fired);
+    s["facts"] = facts_json(step.premises);
+    s["witnesses"] = facts_json(step.witnesses);
     steps.push_back(std::move(s));
   }
-  ordered_json citations = ordered_json::array();
-  for (std::uint32_t source : proof.citations) citations.push_back(rules.sources.at(source).key);
+  ordered_json citations = ordered_json::array(), sources = ordered_json::array();
+  for (std::uint32_t source : proof.citations) {
+    citations.push_back(rules.sources.at(source).key);
+    sources.push_back(citation_json(rules.sources.at(source)));
+  }
   ordered_json j;
   j["steps"] = std::move(steps);
   j["citations"] = std::move(citations);
+  j["sources"] = std::move(sources);
   return j;
 }
 
@@ -91,12 +153,7 @@ ordered_json advice_json(const AdviceView& advice, const Knowledge& knowledge, c
   }
   ordered_json citations = ordered_json::array();
   for (const CitationView& c : advice.citations) {
-    citations.push_back({{"key", c.key},
-                         {"citation", c.citation},
-                         {"doi", string_or_null(c.doi)},
-                         {"url", string_or_null(c.url)},
-                         {"level", c.level},
-                         {"level_derived", c.level_derived}});
+    citations.push_back(citation_json(c));
   }
   j["citations"] = std::move(citations);
   j["proof"] = proof_json(knowledge, engine, advice.firing, options);
