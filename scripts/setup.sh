@@ -13,6 +13,7 @@ packages=(
   libboost-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev catch2
   libsqlite3-dev sqlite3     # the audit store; docs/audit.md tampers with it in the sqlite3 shell
   libedit-dev pkg-config     # rapa repl: line editing, history and completion (BSD licensed)
+  graphviz                   # tests draw `rapa trace --format dot` output with dot (docs/trace.md)
   clang libclang-rt-14-dev   # the 'fuzz' preset: clang++ and libFuzzer
 )
 

@@ -22,6 +22,8 @@
 #include "consult/render.hpp"
 #include "parser/check.hpp"
 #include "support/diagnostic_render.hpp"
+#include "consult/provenance.hpp"
+#include "tools/arguments.hpp"
 #include "tools/commands.hpp"
 
 namespace rapa::tools {
@@ -47,6 +49,11 @@ constexpr std::string_view advise_help =
     "  --jobs N            batch: threads to use (default: one per core)\n"
     "  --audit[=PATH]      save the consultation in the audit store (docs/audit.md): PATH, else\n"
     "                      $RAPA_AUDIT_DB, else rapa-audit.sqlite in the current directory\n"
+    "  --proof text|json|dot\n"
+    "                      print the provenance of the advice instead (docs/trace.md): the\n"
+    "                      rules that fired, the facts they matched and the sources they cite;\n"
+    "                      json follows docs/trace.schema.json, dot is for Graphviz\n"
+    "  --advice N          with --proof: only advice N (repeatable; default every advice)\n"
     "  --help              show this help\n\n"
     "exit status:\n"
     "  0  advice given, with no contraindication and no critical warning\n"
@@ -65,24 +72,9 @@ struct Options {
   int colour = -1;  // -1: decide from the terminal
   unsigned jobs = 0;  // 0: one per core
   std::optional<std::string> audit;  // the audit database to save the consultation in
+  std::optional<std::string> proof;  // print the provenance graph instead, in this format
+  std::vector<std::size_t> advice_numbers;  // of the graph; empty: every advice
 };
-
-/// The value of `--name VALUE` or `--name=VALUE` at args[i], advancing i; nullopt and a message
-/// when it is missing.
-std::optional<std::string> option_value(const std::vector<std::string>& args, std::size_t& i, std::string_view name) {
-  const std::string& a = args[i];
-  if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=')
-    return a.substr(name.size() + 1);
-  if (i + 1 >= args.size()) {
-    std::cerr << "rapa advise: '" << name << "' needs a value\n";
-    return std::nullopt;
-  }
-  return args[++i];
-}
-
-bool is_option(const std::string& a, std::string_view name) {
-  return a == name || (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=');
-}
 
 /// Parses the arguments; an exit status when the command is already done (help, usage error).
 std::optional<int> parse_options(const std::vector<std::string>& args, Options& options) {
@@ -94,7 +86,7 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       std::cout << advise_help;
       return exit_ok;
     } else if (is_option(a, "--format")) {
-      auto value = option_value(args, i, "--format");
+      auto value = option_value(args, i, "--format", "rapa advise");
       if (!value) return exit_usage;
       if (*value == "text") options.format = Format::text;
       else if (*value == "json") options.format = Format::json;
@@ -105,34 +97,45 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       }
       format_given = true;
     } else if (is_option(a, "--rules")) {
-      auto value = option_value(args, i, "--rules");
+      auto value = option_value(args, i, "--rules", "rapa advise");
       if (!value) return exit_usage;
       options.rules.push_back(*value);
     } else if (is_option(a, "--batch")) {
-      auto value = option_value(args, i, "--batch");
+      auto value = option_value(args, i, "--batch", "rapa advise");
       if (!value) return exit_usage;
       options.batch = *value;
     } else if (is_option(a, "--jobs") || a == "-j") {
-      auto value = option_value(args, i, a == "-j" ? "-j" : "--jobs");
+      auto value = option_value(args, i, a == "-j" ? "-j" : "--jobs", "rapa advise");
       if (!value) return exit_usage;
-      unsigned long jobs = 0;
-      try {
-        std::size_t used = 0;
-        jobs = std::stoul(*value, &used);
-        if (used != value->size()) jobs = 0;
-      } catch (const std::exception&) {
-        jobs = 0;
-      }
-      if (jobs == 0 || jobs > 1024) {
+      const auto jobs = whole_number(*value, 1, 1024);
+      if (!jobs) {
         std::cerr << "rapa advise: '--jobs' needs a whole number from 1 to 1024, not '" << *value << "'\n";
         return exit_usage;
       }
-      options.jobs = static_cast<unsigned>(jobs);
+      options.jobs = static_cast<unsigned>(*jobs);
       jobs_given = true;
     } else if (a == "--audit") {
       options.audit = default_audit_database();
     } else if (a.rfind("--audit=", 0) == 0) {
       options.audit = a.substr(8);
+    } else if (is_option(a, "--proof")) {
+      auto value = option_value(args, i, "--proof", "rapa advise");
+      if (!value) return exit_usage;
+      if (!consult::is_provenance_format(*value)) {
+        std::cerr << "rapa advise: unknown proof format '" << *value << "' (expected "
+                  << consult::kProvenanceFormats << ")\n";
+        return exit_usage;
+      }
+      options.proof = *value;
+    } else if (is_option(a, "--advice")) {
+      auto value = option_value(args, i, "--advice", "rapa advise");
+      if (!value) return exit_usage;
+      const auto number = whole_number(*value, 1, 1000000);
+      if (!number) {
+        std::cerr << "rapa advise: '--advice' needs an advice number (1, 2, ...), not '" << *value << "'\n";
+        return exit_usage;
+      }
+      options.advice_numbers.push_back(*number);
     } else if (a == "--doi") {
       options.doi = true;
     } else if (a == "--color" || a == "--colour") {
@@ -149,7 +152,19 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       positional.push_back(a);
     }
   }
+  if (!options.advice_numbers.empty() && !options.proof) {
+    std::cerr << "rapa advise: '--advice' chooses what '--proof' traces; give '--proof' too\n";
+    return exit_usage;
+  }
+  if (options.proof && format_given) {
+    std::cerr << "rapa advise: '--proof' prints the provenance instead of the consultation; not with '--format'\n";
+    return exit_usage;
+  }
   if (!options.batch.empty()) {
+    if (options.proof) {
+      std::cerr << "rapa advise: '--proof' traces one patient's advice; not with '--batch'\n";
+      return exit_usage;
+    }
     if (!positional.empty()) {
       std::cerr << "rapa advise: give either a patient file or '--batch FILE', not both\n";
       return exit_usage;
@@ -215,6 +230,34 @@ bool load_rules(consult::Knowledge& knowledge, const Options& options, support::
   return consult::load_knowledge_into(knowledge, rule_paths(options), diags);
 }
 
+void print_consultation(const consult::Consultation& consultation, const consult::Knowledge& knowledge,
+                        const inference::Engine& engine, consult::RenderOptions& render, const Options& options) {
+  switch (options.format) {
+    case Format::text:
+      render.colour = colour_for(options, STDOUT_FILENO);
+      std::cout << consult::render_text(consultation, render);
+      break;
+    case Format::json: std::cout << consult::render_json(consultation, knowledge, engine, render); break;
+    case Format::markdown: std::cout << consult::render_markdown(consultation, render); break;
+  }
+}
+
+/// The provenance graph of the chosen advice (docs/trace.md). It is drawn from the consultation's
+/// JSON, as `rapa trace` draws it from a stored record, so both show a consultation alike.
+bool print_proof(const consult::Consultation& consultation, const consult::Knowledge& knowledge,
+                 const inference::Engine& engine, const consult::RenderOptions& render, const Options& options) {
+  try {
+    const auto graph = consult::provenance_graph(
+        nlohmann::ordered_json::parse(consult::render_json(consultation, knowledge, engine, render)),
+        options.advice_numbers);
+    std::cout << consult::render_provenance(graph, *options.proof);
+    return true;
+  } catch (const consult::TraceError& e) {
+    std::cerr << "rapa advise: " << options.patient << ": " << e.what() << "\n";
+    return false;
+  }
+}
+
 int advise_one(const Options& options) {
   const bool json = options.format == Format::json;
   support::DiagnosticEngine rule_diags, diags;
@@ -250,13 +293,10 @@ int advise_one(const Options& options) {
   render.patient = options.patient;
   render.home = rules_home(options);
   render.doi = options.doi;
-  switch (options.format) {
-    case Format::text:
-      render.colour = colour_for(options, STDOUT_FILENO);
-      std::cout << consult::render_text(consultation, render);
-      break;
-    case Format::json: std::cout << consult::render_json(consultation, knowledge, engine, render); break;
-    case Format::markdown: std::cout << consult::render_markdown(consultation, render); break;
+  if (options.proof) {
+    if (!print_proof(consultation, knowledge, engine, render, options)) return exit_errors;
+  } else {
+    print_consultation(consultation, knowledge, engine, render, options);
   }
   std::cout.flush();
   if (options.audit) {

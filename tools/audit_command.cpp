@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "consult/audit.hpp"
+#include "tools/arguments.hpp"
 #include "tools/commands.hpp"
 
 namespace rapa::tools {
@@ -48,22 +49,6 @@ struct Options {
   std::vector<std::string> rules;
 };
 
-bool is_option(const std::string& a, std::string_view name) {
-  return a == name ||
-         (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=');
-}
-
-std::optional<std::string> option_value(const std::vector<std::string>& args, std::size_t& i,
-                                        std::string_view name) {
-  const std::string& a = args[i];
-  if (a.size() > name.size() && a[name.size()] == '=') return a.substr(name.size() + 1);
-  if (i + 1 >= args.size()) {
-    std::cerr << "rapa audit: '" << name << "' needs a value\n";
-    return std::nullopt;
-  }
-  return args[++i];
-}
-
 std::optional<int> usage(std::string_view message) {
   std::cerr << "rapa audit: " << message << "\n" << audit_help;
   return exit_usage;
@@ -78,18 +63,18 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       std::cout << audit_help;
       return exit_ok;
     } else if (is_option(a, "--db")) {
-      auto value = option_value(args, i, "--db");
+      auto value = option_value(args, i, "--db", "rapa audit");
       if (!value) return exit_usage;
       options.db = *value;
     } else if (is_option(a, "--format")) {
-      auto value = option_value(args, i, "--format");
+      auto value = option_value(args, i, "--format", "rapa audit");
       if (!value) return exit_usage;
       if (*value != "text" && *value != "json")
         return usage("unknown format '" + *value + "' (expected text or json)");
       options.json = *value == "json";
       options.format_given = true;
     } else if (is_option(a, "--rules")) {
-      auto value = option_value(args, i, "--rules");
+      auto value = option_value(args, i, "--rules", "rapa audit");
       if (!value) return exit_usage;
       options.rules.push_back(*value);
     } else if (!a.empty() && a[0] == '-') {
@@ -106,12 +91,8 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
   if (takes_id) {
     if (positional.size() != 2) return usage("'" + options.subcommand + "' needs one record id");
     const std::string& id = positional[1];
-    try {
-      std::size_t used = 0;
-      options.id = std::stoll(id, &used);
-      if (used != id.size() || *options.id < 1) options.id.reset();
-    } catch (const std::exception&) {
-    }
+    const auto number = whole_number(id, 1, static_cast<std::size_t>(INT64_MAX));
+    if (number) options.id = static_cast<std::int64_t>(*number);
     if (!options.id) return usage("'" + id + "' is not a record id (a whole number from 1)");
   } else if (positional.size() != 1) {
     return usage("'" + options.subcommand + "' takes no arguments");

@@ -24,6 +24,8 @@ int audit_command(const std::vector<std::string>& args);
 std::string default_audit_database();
 /// `rapa repl`: an interactive consultation; a terminal gets libedit, a pipe a plain transcript.
 int repl_command(const std::vector<std::string>& args);
+/// `rapa trace`: the provenance of advice, of a patient file or of a stored consultation.
+int trace_command(const std::vector<std::string>& args);
 
 /// The rule base rapa uses when no path is given: $RAPA_HOME, else the source tree it was
 /// built from.

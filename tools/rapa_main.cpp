@@ -20,6 +20,8 @@ constexpr std::array commands = {
     Command{"check", "check rule files and kb files and report problems", rapa::tools::check_command},
     Command{"repl", "an interactive consultation: facts, advice, why and why not", rapa::tools::repl_command},
     Command{"test", "run golden patient cases against the rules; coverage and impact", rapa::tools::test_command},
+    Command{"trace", "the provenance of advice: rules, facts and sources, as text, JSON or DOT",
+            rapa::tools::trace_command},
 };
 
 void print_help(std::ostream& out) {
