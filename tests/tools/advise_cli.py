@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+import cli_support
+from cli_support import Failure, check, expect_status, main
+
 ROOT = os.getcwd()
 SCHEMA_PATH = os.path.join(ROOT, "docs", "advice.schema.json")
 EXAMPLE = "examples/patients/itp_adult.yaml"
@@ -23,25 +26,8 @@ PATIENTS = "tests/tools/patients"
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CRITICAL = 0, 1, 2, 3
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
 def run(rapa, *args, stdin=None):
-    result = subprocess.run([rapa, "advise", *args], input=stdin, capture_output=True, timeout=600)
-    # A negative status is a signal: a crash is never an acceptable answer to bad input.
-    check(result.returncode >= 0, f"rapa advise {' '.join(args)} died of signal {-result.returncode}")
-    return result
-
-
-def expect_status(result, status, what):
-    check(result.returncode == status,
-          f"{what}: exit status {result.returncode}, expected {status}\nstderr:\n{result.stderr.decode(errors='replace')}")
+    return cli_support.run(rapa, "advise", *args, stdin=stdin)
 
 
 def validators():
@@ -299,23 +285,5 @@ def check_json_sample(sample, schema):
         keys(needs, schema["$defs"]["needs_data"])
 
 
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    rapa, name = sys.argv[1], sys.argv[2]
-    scenario = globals().get("scenario_" + name)
-    if scenario is None:
-        print(f"advise_cli.py: unknown scenario '{name}'", file=sys.stderr)
-        return 2
-    try:
-        scenario(rapa)
-    except Failure as failure:
-        print(f"FAIL advise_{name}: {failure}", file=sys.stderr)
-        return 1
-    print(f"ok advise_{name}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(globals()))

@@ -6,34 +6,11 @@ usage: audit_cli.py RAPA_EXECUTABLE cli|docs
 """
 import json
 import os
-import re
-import shlex
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def run(rapa, *args, cwd=None, env=None):
-    return subprocess.run([rapa, *args], capture_output=True, cwd=cwd, env=env, timeout=120)
-
-
-def expect_status(result, status, what):
-    check(result.returncode == status,
-          f"{what}: exit status {result.returncode}, expected {status}\n"
-          f"stdout: {result.stdout.decode(errors='replace')[:2000]}\n"
-          f"stderr: {result.stderr.decode(errors='replace')[:2000]}")
+from cli_support import ROOT, check, expect_status, main, run, run_doc_examples
 
 
 def scenario_cli(rapa):
@@ -97,73 +74,8 @@ def scenario_cli(rapa):
 def scenario_docs(rapa):
     """Runs every example of docs/audit.md in a fresh directory and checks its exit status and the
     lines of the sample output shown after it (times, hashes and counts may differ)."""
-    text = open(os.path.join(ROOT, "docs", "audit.md")).read()
-    blocks = re.findall(r"```(\w*)\n(.*?)```", text, re.S)
-    env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(rapa)) + os.pathsep + os.environ["PATH"])
-    env.pop("RAPA_AUDIT_DB", None)
-    ran = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        os.symlink(os.path.join(ROOT, "examples"), os.path.join(tmp, "examples"))
-        last = None
-        for language, body in blocks:
-            if language == "sh":
-                for line in body.strip().split("\n"):
-                    command, _, comment = line.rpartition("#")
-                    wanted = re.search(r"exit status (\d)", comment)
-                    check(wanted, f"docs example gives no exit status: {line}")
-                    words = shlex.split(command)
-                    check(words[0] in ("rapa", "sqlite3"),
-                          f"docs example runs neither rapa nor sqlite3: {line}")
-                    last = subprocess.run(words, capture_output=True, cwd=tmp, env=env, timeout=120)
-                    expect_status(last, int(wanted.group(1)), f"docs example {command.strip()}")
-                    ran += 1
-            elif language == "text" and last is not None:
-                check_sample(body, last)
-                last = None
-    check(ran >= 7, f"only {ran} examples found in docs/audit.md")
-
-
-def check_sample(sample, result):
-    """Every line of the sample but '...' appears in the output in that order, with times, hex
-    hashes and numbers free to differ."""
-    shown = (result.stdout or result.stderr).decode().split("\n")
-    position = 0
-    for line in sample.rstrip("\n").split("\n"):
-        if line == "...":
-            continue
-        pattern = ""
-        for part in re.split(r"(\d{4}-\d\d-\d\dT[\d:.]+Z|[0-9a-f]{12,}\.*|\d+)", line):
-            if re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", part):
-                pattern += r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-            elif re.fullmatch(r"[0-9a-f]{12,}\.*", part):
-                pattern += "[0-9a-f]{12,}"
-            elif part.isdigit():
-                pattern += r"\d+"
-            else:
-                pattern += re.escape(part)
-        found = next((i for i in range(position, len(shown)) if re.fullmatch(pattern, shown[i])), None)
-        check(found is not None,
-              f"docs sample line {line!r} is not in the output (in order):\n" + "\n".join(shown))
-        position = found + 1
-
-
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    rapa, name = sys.argv[1], sys.argv[2]
-    scenario = globals().get("scenario_" + name)
-    if scenario is None:
-        print(f"audit_cli.py: unknown scenario '{name}'", file=sys.stderr)
-        return 2
-    try:
-        scenario(rapa)
-    except Failure as failure:
-        print(f"FAIL audit_{name}: {failure}", file=sys.stderr)
-        return 1
-    print(f"ok audit_{name}")
-    return 0
+    run_doc_examples(rapa, "audit.md", ("rapa", "sqlite3"), minimum=7)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(globals()))
