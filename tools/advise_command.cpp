@@ -48,7 +48,8 @@ constexpr std::string_view advise_help =
     "                      writes one JSON result a line, in input order\n"
     "  --jobs N            batch: threads to use (default: one per core)\n"
     "  --audit[=PATH]      save the consultation in the audit store (docs/audit.md): PATH, else\n"
-    "                      $RAPA_AUDIT_DB, else rapa-audit.sqlite in the current directory\n"
+    "                      $RAPA_AUDIT_DB, else rapa-audit.sqlite in the current directory;\n"
+    "                      batch: every record advised, in input order\n"
     "  --proof text|json|dot\n"
     "                      print the provenance of the advice instead (docs/trace.md): the\n"
     "                      rules that fired, the facts they matched and the sources they cite;\n"
@@ -167,10 +168,6 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
     }
     if (!positional.empty()) {
       std::cerr << "rapa advise: give either a patient file or '--batch FILE', not both\n";
-      return exit_usage;
-    }
-    if (options.audit) {
-      std::cerr << "rapa advise: '--audit' saves one patient's consultation; not with '--batch'\n";
       return exit_usage;
     }
     if (format_given && options.format != Format::json) {
@@ -387,8 +384,13 @@ bool is_blank(std::string_view text) {
 /// copied too, since Knowledge owns it by value; the rule base itself is shared.
 class Worker {
  public:
-  Worker(const consult::Knowledge& shared, std::size_t knowledge_files, std::string home)
-      : shared_(shared), knowledge_files_(knowledge_files), home_(std::move(home)), engine_(shared.rules) {
+  /// `keep_input`: leave each record's text in place after advising it (the audit store saves it).
+  Worker(const consult::Knowledge& shared, std::size_t knowledge_files, std::string home, bool keep_input)
+      : shared_(shared),
+        knowledge_files_(knowledge_files),
+        home_(std::move(home)),
+        keep_input_(keep_input),
+        engine_(shared.rules) {
     view_.checked.kb = shared.checked.kb;
     view_.rules = shared.rules;
     view_.version = shared.version;
@@ -418,7 +420,8 @@ class Worker {
       parser::report_load_failure(*view_.sources, id,
                                   support::LoadFailure{support::LoadFailure::Kind::too_large, {}, 0}, diags);
     } else {
-      loaded = consult::load_patient_text(view_, cohort, std::move(record.text), engine_, diags);
+      loaded = consult::load_patient_text(view_, cohort, keep_input_ ? record.text : std::move(record.text), engine_,
+                                          diags);
     }
     if (!loaded) {
       failed = true;
@@ -476,6 +479,7 @@ class Worker {
   const consult::Knowledge& shared_;
   std::size_t knowledge_files_;
   std::string home_;
+  bool keep_input_;
   consult::Knowledge view_;
   inference::Engine engine_;
 };
@@ -544,9 +548,21 @@ int advise_batch(const Options& options) {
     if (ec) total_bytes = 0;
   }
 
+  std::optional<consult::AuditStore> store;
+  std::size_t saved = 0;
+  if (options.audit) {
+    try {
+      store.emplace(*options.audit);
+    } catch (const consult::AuditError& e) {
+      std::cerr << "rapa advise: " << e.what() << "\n";
+      return exit_errors;
+    }
+  }
+
   const unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<Worker>> workers;
-  for (unsigned j = 0; j < jobs; ++j) workers.push_back(std::make_unique<Worker>(knowledge, knowledge_files, rules_home(options)));
+  for (unsigned j = 0; j < jobs; ++j)
+    workers.push_back(std::make_unique<Worker>(knowledge, knowledge_files, rules_home(options), options.audit.has_value()));
   workers.front()->warm_up();
 
   // The cohort goes in blocks: read a block, advise its records on every worker, write the
@@ -617,6 +633,22 @@ int advise_batch(const Options& options) {
       critical += block_critical[i] != 0;
     }
     std::cout.flush();
+    if (store) {
+      // Saved in input order from this one thread, a record a transaction: a run killed midway
+      // leaves every record saved so far intact and chained.
+      for (std::size_t i = 0; i < block.size(); ++i) {
+        if (block_failed[i]) continue;
+        try {
+          store->record(cohort + ":" + std::to_string(block[i].number), block[i].text, knowledge.version, results[i]);
+          ++saved;
+        } catch (const consult::AuditError& e) {
+          progress.clear();
+          std::cerr << "rapa advise: stopped at line " << block[i].number << " of " << cohort
+                    << ", which was not saved: " << e.what() << "\n";
+          return exit_errors;
+        }
+      }
+    }
     records += block.size();
     bytes_done = block.back().end;
     progress.show(records, bytes_done);
@@ -625,6 +657,9 @@ int advise_batch(const Options& options) {
   std::cerr << "rapa advise: " << records << (records == 1 ? " record: " : " records: ") << records - failed
             << " advised (" << critical << " with a contraindication or critical warning), " << failed
             << " failed\n";
+  if (store)
+    std::cerr << "rapa advise: " << saved << (saved == 1 ? " consultation" : " consultations") << " saved in "
+              << store->path() << "\n";
   if (failed != 0) return exit_errors;
   return critical != 0 ? exit_critical : exit_ok;
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""`rapa audit` end to end: usage and error exits, tampering found through the command line, and
-every example of docs/audit.md.
+"""`rapa audit` end to end: usage and error exits, tampering found through the command line, a
+batch saved record by record (and killed midway), and every example of docs/audit.md.
 
-usage: audit_cli.py RAPA_EXECUTABLE cli|docs
+usage: audit_cli.py RAPA_EXECUTABLE cli|batch|docs
 """
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 
 from cli_support import ROOT, check, expect_status, main, run, run_doc_examples
 
@@ -32,7 +34,6 @@ def scenario_cli(rapa):
         for _ in range(3):
             result = run(rapa, "advise", "--audit", "--format", "json", patient, env=env)
             expect_status(result, 0, "advise --audit")
-        expect_status(run(rapa, "advise", "--audit=" + db, "--batch", "-"), 2, "--audit with --batch")
         result = run(rapa, "audit", "list", env=env)
         expect_status(result, 0, "list")
         check(len(result.stdout.decode().strip().split("\n")) == 4, f"list: {result.stdout!r}")
@@ -69,6 +70,62 @@ def scenario_cli(rapa):
         result = run(rapa, "audit", "--db", text, "verify")
         expect_status(result, 1, "verify of a text file")
         check(b"file is not a database" in result.stderr, f"text file: {result.stderr!r}")
+
+
+def scenario_batch(rapa):
+    """`rapa advise --batch --audit` saves every record it advised, in input order, and a batch
+    killed midway leaves every record it saved intact and chained."""
+    cohort = os.path.join(ROOT, "examples", "patients", "cohort.ndjson")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "audit.sqlite")
+        result = run(rapa, "advise", "--batch", cohort, "--audit=" + db, "--jobs", "2")
+        expect_status(result, 1, "batch --audit of the example cohort (line 4 is bad)")
+        lines = result.stdout.decode().strip().split("\n")
+        with sqlite3.connect(db) as connection:
+            rows = connection.execute("SELECT id, patient_name, patient_input, advice FROM consultations ORDER BY id").fetchall()
+        cohort_lines = open(cohort).read().split("\n")
+        advised = [json.loads(line) for line in lines if "error" not in json.loads(line)]
+        check(len(rows) == len(advised) == 3, f"{len(rows)} records saved for {len(advised)} advised")
+        for (id_, name, patient_input, advice), result_line in zip(rows, advised):
+            number = result_line["line"]
+            # Stored as bytes, exactly as read.
+            patient_input = patient_input.decode() if isinstance(patient_input, bytes) else patient_input
+            advice = advice.decode() if isinstance(advice, bytes) else advice
+            check(name == f"{cohort}:{number}", f"record {id_} is named {name!r}")
+            check(patient_input == cohort_lines[number - 1], f"record {id_} does not hold line {number} as read")
+            check(json.loads(advice) == result_line, f"record {id_} is not the result printed for line {number}")
+        expect_status(run(rapa, "audit", "--db", db, "verify"), 0, "verify after batch --audit")
+        result = run(rapa, "audit", "--db", db, "replay", "2")
+        expect_status(result, 0, "replay of a batch record")
+        check(b"advice: unchanged" in result.stdout, f"replay of a batch record: {result.stdout!r}")
+
+        # Killed midway: a cohort long enough to be mid-run when the kill comes.
+        big = os.path.join(tmp, "big.ndjson")
+        with open(big, "w") as out:
+            for _ in range(20000):
+                out.write(cohort_lines[0] + "\n")
+        db = os.path.join(tmp, "killed.sqlite")
+        writer = subprocess.Popen([rapa, "advise", "--batch", big, "--audit=" + db, "--jobs", "2"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        saved = 0
+        deadline = time.monotonic() + 120
+        while saved < 300 and time.monotonic() < deadline and writer.poll() is None:
+            time.sleep(0.05)
+            if os.path.exists(db):
+                try:
+                    with sqlite3.connect(db, timeout=5) as connection:
+                        saved = connection.execute("SELECT count(*) FROM consultations").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass  # the schema is still being created
+        check(writer.poll() is None, "the batch ended before it could be killed: make the cohort longer")
+        writer.kill()
+        writer.wait()
+        result = run(rapa, "audit", "--db", db, "verify")
+        expect_status(result, 0, "verify after a batch was killed")
+        with sqlite3.connect(db) as connection:
+            names = [row[0] for row in connection.execute("SELECT patient_name FROM consultations ORDER BY id")]
+        check(len(names) >= saved, f"{saved} records were seen committed, {len(names)} are left")
+        check(names == [f"{big}:{n}" for n in range(1, len(names) + 1)], "the saved records are not lines 1..N in order")
 
 
 def scenario_docs(rapa):
