@@ -1,5 +1,7 @@
 #include "consult/knowledge.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "parser/lower.hpp"
@@ -19,8 +21,9 @@ bool load_knowledge_into(Knowledge& knowledge, const std::vector<std::string>& p
   knowledge.rules = parser::lower(knowledge.checked, *knowledge.sources);
   support::Sha256 hash;
   for (support::FileId id = 1; id <= knowledge.sources->file_count(); ++id) {
-    // Length-prefixed, so that moving text from one file to the next changes the hash.
-    auto name = knowledge.sources->name(id);
+    // Length-prefixed, so that moving text from one file to the next changes the hash. The
+    // file's name without its directory: the same rules installed elsewhere are the same version.
+    const std::string name = std::filesystem::path(knowledge.sources->name(id)).filename().string();
     auto text = knowledge.sources->text(id);
     hash.update(fmt::format("{}:{}\n", name.size(), name));
     hash.update(fmt::format("{}:", text.size()));

@@ -20,8 +20,8 @@ struct Knowledge {
   std::unique_ptr<support::SourceManager> sources = std::make_unique<support::SourceManager>();
   parser::CheckedRuleBase checked;
   std::shared_ptr<const inference::RuleBase> rules;
-  /// sha256 over every rule and kb file, names and contents, in load order: the rule-base
-  /// version an audit record keeps.
+  /// sha256 over every rule and kb file, names (without their directory) and contents, in load
+  /// order: the rule-base version an audit record keeps, the same wherever rapa is installed.
   std::string version;
 };
 

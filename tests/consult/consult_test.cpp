@@ -1,8 +1,11 @@
 // The consultation layer end to end on the bundled knowledge: rules and kb loaded and
 // versioned, a patient file read into an engine, the answer gathered.
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "consult/consultation.hpp"
@@ -31,6 +34,27 @@ TEST_CASE("The bundled knowledge loads, with a stable version hash", "[consult]"
   CHECK(a.version.size() == 64);
   CHECK(a.version == b.version);
   CHECK(!a.rules->rules.empty());
+}
+
+TEST_CASE("The version is of the contents, wherever the rule base is installed", "[consult]") {
+  namespace fs = std::filesystem;
+  const fs::path copy = fs::temp_directory_path() / ("rapa-version-" + std::to_string(::getpid()));
+  fs::remove_all(copy);
+  fs::create_directories(copy);
+  fs::copy(kHome + "/rules", copy / "rules", fs::copy_options::recursive);
+  fs::copy(kHome + "/kb", copy / "kb", fs::copy_options::recursive);
+  const auto load = [](const fs::path& home) {
+    support::DiagnosticEngine diags;
+    auto k = load_knowledge({(home / "rules").string(), (home / "kb").string()}, diags);
+    REQUIRE(k);
+    return k->version;
+  };
+  const std::string bundled_version = bundled().version;
+  CHECK(load(copy) == bundled_version);
+  // One byte more in one rule file is another version.
+  { std::ofstream(copy / "rules" / "itp.rules", std::ios::app) << "\n"; }
+  CHECK(load(copy) != bundled_version);
+  fs::remove_all(copy);
 }
 
 TEST_CASE("A consultation on the bundled example patient", "[consult]") {
