@@ -307,6 +307,42 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  static bool same_operand(const Operand& a, const Operand& b) {
+    return a.source == b.source && a.slot == b.slot && a.up == b.up && a.constant.kind() == b.constant.kind() &&
+           identical(a.constant, b.constant);
+  }
+
+  static bool same_join(const Node& a, const Node& b) {
+    if (a.alpha != b.alpha || a.hashed_test != b.hashed_test || a.bind_slots != b.bind_slots ||
+        a.tests.size() != b.tests.size())
+      return false;
+    for (std::size_t i = 0; i < a.tests.size(); ++i) {
+      const JoinTest& x = a.tests[i];
+      const JoinTest& y = b.tests[i];
+      if (x.op != y.op || !same_operand(x.lhs, y.lhs) || !same_operand(x.rhs, y.rhs) ||
+          x.choices.size() != y.choices.size())
+        return false;
+      for (std::size_t c = 0; c < x.choices.size(); ++c)
+        if (!same_operand(x.choices[c], y.choices[c])) return false;
+    }
+    return true;
+  }
+
+  /// Productions that begin with the same conditions share the join nodes of that prefix
+  /// (Doorenbos 2.6): a fact entering their alpha memory makes one token, not one per rule.
+  /// Agenda order is unchanged: a production's tokens still appear in the same order, and
+  /// serials are compared only between activations of one production.
+  Node* share_or_add(std::unique_ptr<Node> fresh) {
+    Node* parent = fresh->parent;
+    for (Node* child : parent->children)
+      if (child->kind == Node::Kind::join && same_join(*child, *fresh)) return child;
+    Node* join = fresh.get();
+    nodes.push_back(std::move(fresh));
+    parent->children.push_back(join);
+    subscribe(join->alpha, join);
+    return join;
+  }
+
   void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
     std::vector<VarLocation> bound;  // top-level variables bound so far
     auto location_of = [&](VarId var) -> const VarLocation* {
@@ -326,7 +362,12 @@ struct Engine::Impl final : FactSource {
         continue;
       }
       const Pattern& pattern = element.pattern;
-      Node* join = add_node(Node::Kind::join, node);
+      // Built apart first: an equal join under the same parent already does this work.
+      auto fresh = std::make_unique<Node>();
+      Node* join = fresh.get();
+      join->kind = Node::Kind::join;
+      join->parent = node;
+      join->depth = static_cast<std::uint16_t>(node->depth + 1);
       join->alpha = alpha_memory_for(pattern);
       alpha_of_pattern[&pattern] = join->alpha;
       auto from_token = [&](VarId var) {
@@ -385,8 +426,7 @@ struct Engine::Impl final : FactSource {
         join->bind_slots.push_back(slot);
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
       }
-      subscribe(join->alpha, join);
-      node = join;
+      node = share_or_add(std::move(fresh));
     }
     Node* production = add_node(Node::Kind::production, node);
     production->rule = r;
@@ -567,8 +607,8 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  /// Takes the slots by value: opening a question adds a placeholder, which may move `facts`.
-  void count_answers(TypeId type, std::vector<Value> slots, int delta) {
+  /// `slots` must not live in `facts`: opening a question adds a placeholder, which may move it.
+  void count_answers(TypeId type, std::span<const Value> slots, int delta) {
     for (std::size_t q : questions_by_type[type]) {
       if (!answers(rules->questions[q], type, slots)) continue;
       questions[q].answers += delta;
@@ -576,7 +616,8 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  FactId assert_input(TypeId type, std::vector<Value> slots, const Origin& origin) {
+  /// `slots` is the caller's: not in `facts`, so adding facts does not move it.
+  FactId assert_input(TypeId type, std::span<const Value> slots, const Origin& origin) {
     if (type >= rules->types.size()) throw std::invalid_argument("assert_fact: no such fact type");
     const FactTypeInfo& info = rules->types[type];
     if (info.kind == FactTypeInfo::Kind::derived || info.kind == FactTypeInfo::Kind::output)
@@ -588,14 +629,15 @@ struct Engine::Impl final : FactSource {
         existing && facts[*existing].origin.kind != Origin::Kind::placeholder)
       return *existing;
     count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
-    FactId id = add_fact(type, std::move(slots), origin, Truth::yes);
+    FactId id = add_fact(type, slots, origin, Truth::yes);
     settle();
     return id;
   }
 
   void remove_input(FactId id) {
     retract(id);
-    count_answers(facts[id].type, facts[id].slots, -1);
+    const std::vector<Value> slots = facts[id].slots;  // a copy: see count_answers
+    count_answers(facts[id].type, slots, -1);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -965,8 +1007,12 @@ std::string_view Engine::symbol_name(Symbol symbol) const {
 }
 
 FactId Engine::assert_fact(TypeId type, std::vector<Value> slots, Origin origin) {
+  return assert_fact(type, std::span<const Value>(slots), std::move(origin));
+}
+
+FactId Engine::assert_fact(TypeId type, std::span<const Value> slots, Origin origin) {
   origin.kind = Origin::Kind::input;
-  return impl_->assert_input(type, std::move(slots), origin);
+  return impl_->assert_input(type, slots, origin);
 }
 
 bool Engine::retract_fact(FactId fact) {
@@ -995,6 +1041,7 @@ Truth Engine::truth_of(FactId fact) const { return impl_->facts.at(fact).truth; 
 
 std::vector<FactId> Engine::facts() const {
   std::vector<FactId> out;
+  out.reserve(impl_->facts.size());
   for (FactId id = 0; id < impl_->facts.size(); ++id)
     if (impl_->facts[id].alive) out.push_back(id);
   return out;

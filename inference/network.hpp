@@ -3,8 +3,9 @@
 // the engine; see engine.hpp for the interface.
 //
 // Differences from the thesis, and why:
-// - Every production has its own chain of beta nodes below a shared root; alpha memories are
-//   shared. Clinical rule bases are small and their conditions rarely share long prefixes.
+// - Alpha memories are shared, and so are join nodes: productions whose conditions begin alike
+//   share the joins of that prefix. Negative nodes and production nodes are each production's
+//   own (a negation's body names the rule's own variables).
 // - A negative node holds a conjunction (a single pattern, or the body of `not { ... }` and
 //   `exists`), and recomputes an owner token's state from its alpha memories when one of them
 //   changes. Bodies are small and owners few, so this is cheap, and one node kind replaces the
