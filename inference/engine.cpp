@@ -4,6 +4,7 @@
 #include <cassert>
 #include <functional>
 #include <map>
+#include <optional>
 #include <queue>
 #include <set>
 #include <stdexcept>
@@ -158,6 +159,8 @@ struct Engine::Impl final : FactSource {
   Recycling<FiringRecord> firings;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
+  mutable Env negation_env;           // see env_of
+  std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
@@ -236,6 +239,10 @@ struct Engine::Impl final : FactSource {
     // deeper join must see it before the shallower join's new tokens reach it.
     auto at = std::find_if(s.begin(), s.end(), [&](const Node* n) { return n->depth < node->depth; });
     s.insert(at, node);
+    if (node->kind != Node::Kind::negative) return;
+    memory->negatives.clear();  // in the successors' order, which is the order they look again
+    for (Node* n : s)
+      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n);
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -479,7 +486,8 @@ struct Engine::Impl final : FactSource {
       definite_firings = 0;
       return;
     }
-    std::vector<Node*> negations;
+    std::vector<Node*>& negations = reset_negations;
+    negations.clear();
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
       FactRecord& f = facts[id];
       if (!f.alive) continue;
@@ -487,9 +495,8 @@ struct Engine::Impl final : FactSource {
         if (memory->facts.size() == memory->base_size) continue;
         memory->facts.resize(memory->base_size);
         memory->truths.resize(memory->base_size);
-        for (Node* node : memory->successors)
-          if (node->kind == Node::Kind::negative && std::find(negations.begin(), negations.end(), node) == negations.end())
-            negations.push_back(node);
+        for (Node* node : memory->negatives)
+          if (std::find(negations.begin(), negations.end(), node) == negations.end()) negations.push_back(node);
       }
       identity.erase(f.identity, id);
     }
@@ -540,8 +547,13 @@ struct Engine::Impl final : FactSource {
   // Working memory
 
   std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
+    return find_identical(type, slots, identity_hash(type, slots));
+  }
+
+  /// `hash`: identity_hash(type, slots), which the caller keeps for add_fact.
+  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots, std::size_t hash) const {
     std::optional<FactId> found;
-    identity.find(identity_hash(type, slots), [&](FactId id) {
+    identity.find(hash, [&](FactId id) {
       const FactRecord& f = facts[id];
       if (f.type != type) return true;
       for (std::size_t i = 0; i < slots.size(); ++i)
@@ -556,8 +568,12 @@ struct Engine::Impl final : FactSource {
   /// matching may already take the firing back (a rule whose conclusion defeats its own `not`).
   FactId add_fact(TypeId type, std::span<const Value> slots, const Origin& origin, Truth truth,
                   FiringId support = kNoFiring) {
+    return add_fact(type, slots, identity_hash(type, slots), origin, truth, support);
+  }
+
+  FactId add_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin, Truth truth,
+                  FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
-    const std::size_t hash = identity_hash(type, slots);
     identity.insert(hash, id);
     FactRecord& record = facts.next();
     record.identity = hash;
@@ -625,11 +641,12 @@ struct Engine::Impl final : FactSource {
     if (slots.size() != info.slots.size())
       throw std::invalid_argument("assert_fact: '" + info.name + "' has " + std::to_string(info.slots.size()) +
                                   " slots, " + std::to_string(slots.size()) + " given");
-    if (auto existing = find_identical(type, slots);
+    const std::size_t hash = identity_hash(type, slots);
+    if (auto existing = find_identical(type, slots, hash);
         existing && facts[*existing].origin.kind != Origin::Kind::placeholder)
       return *existing;
     count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
-    FactId id = add_fact(type, slots, origin, Truth::yes);
+    FactId id = add_fact(type, slots, hash, origin, Truth::yes);
     settle();
     return id;
   }
@@ -658,10 +675,15 @@ struct Engine::Impl final : FactSource {
 
   void try_memory(AlphaMemory* memory, FactId id) {
     FactRecord& f = facts[id];
-    static const Env no_variables;
     Truth truth = f.truth;
     for (const SlotTest& test : memory->tests) {
-      truth = truth_and(truth, eval_slot_test(test, f.slots, no_variables));
+      // Constant operands only (is_constant_test), so no environment is needed.
+      const Value& value = f.slots[test.slot];
+      Truth t = Truth::no;
+      if (test.choices.empty()) t = compare(test.op, value, test.operand.constant);
+      for (const Term& choice : test.choices)
+        if ((t = std::max(t, compare(test.op, value, choice.constant))) == Truth::yes) break;
+      truth = truth_and(truth, t);
       if (truth == Truth::no) return;
     }
     memory->facts.push_back(id);
@@ -686,8 +708,7 @@ struct Engine::Impl final : FactSource {
     std::vector<AlphaMemory*> memories = std::move(f.memories);
     f.memories.clear();
     for (AlphaMemory* memory : memories)
-      for (Node* node : memory->successors)
-        if (node->kind == Node::Kind::negative) recompute_all(node);
+      for (Node* node : memory->negatives) recompute_all(node);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -802,19 +823,20 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  Env env_of(const Node* node, const Token* parent) const {
-    Env env(node->var_count);
+  /// The variables bound above a negative node, by VarId, in `negation_env`: one buffer for
+  /// every evaluation, since an evaluation finishes before the next begins.
+  Env& env_of(const Node* node, const Token* parent) const {
+    negation_env.assign(node->var_count, Value{});
     for (const VarLocation& l : node->env_layout) {
       const Token* t = parent;
       while (t->node->depth > l.depth) t = t->parent;
-      env[l.var] = facts[t->fact].slots[l.slot];
+      negation_env[l.var] = facts[t->fact].slots[l.slot];
     }
-    return env;
+    return negation_env;
   }
 
   Truth negation_truth(const Node* node, const Token* owner) const {
-    Env env = env_of(node, owner->parent);
-    return truth_not(best_match(*node->body, *this, env));
+    return truth_not(best_match(*node->body, *this, env_of(node, owner->parent)));
   }
 
   void recompute_all(Node* node) {
@@ -904,7 +926,8 @@ struct Engine::Impl final : FactSource {
 
   void conclude(FiringId firing, TypeId type, const std::vector<Value>& values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
-    if (auto existing = find_identical(type, values)) {
+    const std::size_t hash = identity_hash(type, values);
+    if (auto existing = find_identical(type, values, hash)) {
       facts[*existing].supports.push_back(firing);
       firings[firing].concluded.push_back(*existing);
       pending_support.push_back(*existing);
@@ -912,7 +935,7 @@ struct Engine::Impl final : FactSource {
     }
     Origin origin;
     origin.kind = Origin::Kind::derived;
-    add_fact(type, values, origin, firings[firing].firing.truth, firing);
+    add_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
   }
 
   void withdraw(FiringId id) {
@@ -1040,10 +1063,11 @@ const Origin& Engine::origin_of(FactId fact) const { return impl_->facts.at(fact
 Truth Engine::truth_of(FactId fact) const { return impl_->facts.at(fact).truth; }
 
 std::vector<FactId> Engine::facts() const {
-  std::vector<FactId> out;
-  out.reserve(impl_->facts.size());
+  std::vector<FactId> out(impl_->facts.size());
+  std::size_t live = 0;
   for (FactId id = 0; id < impl_->facts.size(); ++id)
-    if (impl_->facts[id].alive) out.push_back(id);
+    if (impl_->facts[id].alive) out[live++] = id;
+  out.resize(live);
   return out;
 }
 

@@ -75,6 +75,7 @@ struct AlphaMemory {
     return nullptr;
   }
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
+  std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
