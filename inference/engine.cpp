@@ -161,6 +161,7 @@ struct Engine::Impl final : FactSource {
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
+  std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
@@ -488,6 +489,7 @@ struct Engine::Impl final : FactSource {
     }
     std::vector<Node*>& negations = reset_negations;
     negations.clear();
+    ++resets;  // marks the nodes listed in this reset, each once, in the order first met
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
       FactRecord& f = facts[id];
       if (!f.alive) continue;
@@ -496,7 +498,7 @@ struct Engine::Impl final : FactSource {
         memory->facts.resize(memory->base_size);
         memory->truths.resize(memory->base_size);
         for (Node* node : memory->negatives)
-          if (std::find(negations.begin(), negations.end(), node) == negations.end()) negations.push_back(node);
+          if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
       }
       identity.erase(f.identity, id);
     }
@@ -714,10 +716,11 @@ struct Engine::Impl final : FactSource {
   // ---------------------------------------------------------------------------------------------
   // Beta network
 
-  const Value& operand_value(const Operand& o, const Token* parent, FactId fact) const {
+  /// `fact_slots`: the slots of the fact being joined (null when there is none).
+  const Value& operand_value(const Operand& o, const Token* parent, const Value* fact_slots) const {
     switch (o.source) {
       case Operand::Source::constant: return o.constant;
-      case Operand::Source::fact: return facts[fact].slots[o.slot];
+      case Operand::Source::fact: return fact_slots[o.slot];
       case Operand::Source::token: break;
     }
     const Token* t = parent;
@@ -726,21 +729,23 @@ struct Engine::Impl final : FactSource {
   }
 
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
+    const Value* slots = facts[fact].slots.data();  // once, not per operand
     Truth truth = truth_and(parent->truth, alpha_truth);
-    // A variable that takes an unknown value makes whatever uses it unknown too.
-    for (SlotIndex slot : join->bind_slots)
-      if (facts[fact].slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+    // The tests first: most joins fail on one, and then nothing else matters.
     for (const JoinTest& test : join->tests) {
-      const Value& lhs = operand_value(test.lhs, parent, fact);
+      const Value& lhs = operand_value(test.lhs, parent, slots);
       Truth t = Truth::no;
       if (test.choices.empty()) {
-        t = compare(test.op, lhs, operand_value(test.rhs, parent, fact));
+        t = compare(test.op, lhs, operand_value(test.rhs, parent, slots));
       } else {
-        for (const Operand& c : test.choices) t = std::max(t, compare(test.op, lhs, operand_value(c, parent, fact)));
+        for (const Operand& c : test.choices) t = std::max(t, compare(test.op, lhs, operand_value(c, parent, slots)));
       }
       truth = truth_and(truth, t);
       if (truth == Truth::no) return truth;
     }
+    // A variable that takes an unknown value makes whatever uses it unknown too.
+    for (SlotIndex slot : join->bind_slots)
+      if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
     return truth;
   }
 
@@ -777,7 +782,7 @@ struct Engine::Impl final : FactSource {
         std::size_t first = 0;
         if (node->hashed_test >= 0) {
           const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
-          const Value& key = operand_value(test.rhs, parent, kNoFact);
+          const Value& key = operand_value(test.rhs, parent, nullptr);
           const AlphaMemory::BaseIndex* index = memory.index_on(test.lhs.slot);
           if (index && !key.is_unknown()) {
             if (auto bucket = index->by_hash.find(key.hash()); bucket != index->by_hash.end())

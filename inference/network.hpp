@@ -108,6 +108,7 @@ struct Node {
   Node* parent = nullptr;
   std::vector<Node*> children;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
+  std::uint64_t reset_mark = 0;      // negative nodes: the last reset() that listed it
   std::vector<Token*> tokens;        // this node's memory
 
   // join
