@@ -316,8 +316,8 @@ struct Engine::Impl final : FactSource {
   }
 
   static bool same_operand(const Operand& a, const Operand& b) {
-    return a.source == b.source && a.slot == b.slot && a.up == b.up && a.constant.kind() == b.constant.kind() &&
-           identical(a.constant, b.constant);
+    return a.source == b.source && a.slot == b.slot && a.up == b.up &&
+           a.constant.kind() == b.constant.kind() && identical(a.constant, b.constant);
   }
 
   static bool same_join(const Node& a, const Node& b) {
@@ -337,7 +337,8 @@ struct Engine::Impl final : FactSource {
   }
 
   /// Productions that begin with the same conditions share the join nodes of that prefix
-  /// (Doorenbos 2.6): a fact entering their alpha memory makes one token, not one per rule.
+  /// (Doorenbos's "build or share"): a fact entering their alpha memory makes one token, not
+  /// one per rule.
   /// Agenda order is unchanged: a production's tokens still appear in the same order, and
   /// serials are compared only between activations of one production.
   Node* share_or_add(std::unique_ptr<Node> fresh) {
@@ -573,8 +574,8 @@ struct Engine::Impl final : FactSource {
     return add_fact(type, slots, identity_hash(type, slots), origin, truth, support);
   }
 
-  FactId add_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin, Truth truth,
-                  FiringId support = kNoFiring) {
+  FactId add_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
+                  Truth truth, FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
     identity.insert(hash, id);
     FactRecord& record = facts.next();
@@ -738,7 +739,8 @@ struct Engine::Impl final : FactSource {
       if (test.choices.empty()) {
         t = compare(test.op, lhs, operand_value(test.rhs, parent, slots));
       } else {
-        for (const Operand& c : test.choices) t = std::max(t, compare(test.op, lhs, operand_value(c, parent, slots)));
+        for (const Operand& c : test.choices)
+          t = std::max(t, compare(test.op, lhs, operand_value(c, parent, slots)));
       }
       truth = truth_and(truth, t);
       if (truth == Truth::no) return truth;

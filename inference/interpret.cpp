@@ -66,7 +66,8 @@ class SavedBinds {
 template <class Visit>  // bool visit(std::span<const FactId> matched, const Env&, Truth)
 bool enumerate(std::span<const Element> elements, const FactSource& facts, Env& env, Truth so_far,
                std::vector<FactId>* matched, const Visit& visit) {
-  if (elements.empty()) return visit(matched ? std::span<const FactId>(*matched) : std::span<const FactId>(), env, so_far);
+  if (elements.empty())
+    return visit(matched ? std::span<const FactId>(*matched) : std::span<const FactId>(), env, so_far);
   const Element& first = elements.front();
   auto rest = elements.subspan(1);
   if (first.kind == Element::Kind::negation) {
