@@ -4,6 +4,7 @@
 #include <cassert>
 #include <functional>
 #include <map>
+#include <optional>
 #include <queue>
 #include <set>
 #include <stdexcept>
@@ -158,6 +159,9 @@ struct Engine::Impl final : FactSource {
   Recycling<FiringRecord> firings;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
+  mutable Env negation_env;           // see env_of
+  std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
+  std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
@@ -236,6 +240,10 @@ struct Engine::Impl final : FactSource {
     // deeper join must see it before the shallower join's new tokens reach it.
     auto at = std::find_if(s.begin(), s.end(), [&](const Node* n) { return n->depth < node->depth; });
     s.insert(at, node);
+    if (node->kind != Node::Kind::negative) return;
+    memory->negatives.clear();  // in the successors' order, which is the order they look again
+    for (Node* n : s)
+      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n);
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -307,6 +315,43 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  static bool same_operand(const Operand& a, const Operand& b) {
+    return a.source == b.source && a.slot == b.slot && a.up == b.up &&
+           a.constant.kind() == b.constant.kind() && identical(a.constant, b.constant);
+  }
+
+  static bool same_join(const Node& a, const Node& b) {
+    if (a.alpha != b.alpha || a.hashed_test != b.hashed_test || a.bind_slots != b.bind_slots ||
+        a.tests.size() != b.tests.size())
+      return false;
+    for (std::size_t i = 0; i < a.tests.size(); ++i) {
+      const JoinTest& x = a.tests[i];
+      const JoinTest& y = b.tests[i];
+      if (x.op != y.op || !same_operand(x.lhs, y.lhs) || !same_operand(x.rhs, y.rhs) ||
+          x.choices.size() != y.choices.size())
+        return false;
+      for (std::size_t c = 0; c < x.choices.size(); ++c)
+        if (!same_operand(x.choices[c], y.choices[c])) return false;
+    }
+    return true;
+  }
+
+  /// Productions that begin with the same conditions share the join nodes of that prefix
+  /// (Doorenbos's "build or share"): a fact entering their alpha memory makes one token, not
+  /// one per rule.
+  /// Agenda order is unchanged: a production's tokens still appear in the same order, and
+  /// serials are compared only between activations of one production.
+  Node* share_or_add(std::unique_ptr<Node> fresh) {
+    Node* parent = fresh->parent;
+    for (Node* child : parent->children)
+      if (child->kind == Node::Kind::join && same_join(*child, *fresh)) return child;
+    Node* join = fresh.get();
+    nodes.push_back(std::move(fresh));
+    parent->children.push_back(join);
+    subscribe(join->alpha, join);
+    return join;
+  }
+
   void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
     std::vector<VarLocation> bound;  // top-level variables bound so far
     auto location_of = [&](VarId var) -> const VarLocation* {
@@ -326,7 +371,12 @@ struct Engine::Impl final : FactSource {
         continue;
       }
       const Pattern& pattern = element.pattern;
-      Node* join = add_node(Node::Kind::join, node);
+      // Built apart first: an equal join under the same parent already does this work.
+      auto fresh = std::make_unique<Node>();
+      Node* join = fresh.get();
+      join->kind = Node::Kind::join;
+      join->parent = node;
+      join->depth = static_cast<std::uint16_t>(node->depth + 1);
       join->alpha = alpha_memory_for(pattern);
       alpha_of_pattern[&pattern] = join->alpha;
       auto from_token = [&](VarId var) {
@@ -385,8 +435,7 @@ struct Engine::Impl final : FactSource {
         join->bind_slots.push_back(slot);
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
       }
-      subscribe(join->alpha, join);
-      node = join;
+      node = share_or_add(std::move(fresh));
     }
     Node* production = add_node(Node::Kind::production, node);
     production->rule = r;
@@ -439,7 +488,9 @@ struct Engine::Impl final : FactSource {
       definite_firings = 0;
       return;
     }
-    std::vector<Node*> negations;
+    std::vector<Node*>& negations = reset_negations;
+    negations.clear();
+    ++resets;  // marks the nodes listed in this reset, each once, in the order first met
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
       FactRecord& f = facts[id];
       if (!f.alive) continue;
@@ -447,9 +498,8 @@ struct Engine::Impl final : FactSource {
         if (memory->facts.size() == memory->base_size) continue;
         memory->facts.resize(memory->base_size);
         memory->truths.resize(memory->base_size);
-        for (Node* node : memory->successors)
-          if (node->kind == Node::Kind::negative && std::find(negations.begin(), negations.end(), node) == negations.end())
-            negations.push_back(node);
+        for (Node* node : memory->negatives)
+          if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
       }
       identity.erase(f.identity, id);
     }
@@ -500,8 +550,13 @@ struct Engine::Impl final : FactSource {
   // Working memory
 
   std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
+    return find_identical(type, slots, identity_hash(type, slots));
+  }
+
+  /// `hash`: identity_hash(type, slots), which the caller keeps for add_fact.
+  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots, std::size_t hash) const {
     std::optional<FactId> found;
-    identity.find(identity_hash(type, slots), [&](FactId id) {
+    identity.find(hash, [&](FactId id) {
       const FactRecord& f = facts[id];
       if (f.type != type) return true;
       for (std::size_t i = 0; i < slots.size(); ++i)
@@ -516,8 +571,12 @@ struct Engine::Impl final : FactSource {
   /// matching may already take the firing back (a rule whose conclusion defeats its own `not`).
   FactId add_fact(TypeId type, std::span<const Value> slots, const Origin& origin, Truth truth,
                   FiringId support = kNoFiring) {
+    return add_fact(type, slots, identity_hash(type, slots), origin, truth, support);
+  }
+
+  FactId add_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
+                  Truth truth, FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
-    const std::size_t hash = identity_hash(type, slots);
     identity.insert(hash, id);
     FactRecord& record = facts.next();
     record.identity = hash;
@@ -567,8 +626,8 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  /// Takes the slots by value: opening a question adds a placeholder, which may move `facts`.
-  void count_answers(TypeId type, std::vector<Value> slots, int delta) {
+  /// `slots` must not live in `facts`: opening a question adds a placeholder, which may move it.
+  void count_answers(TypeId type, std::span<const Value> slots, int delta) {
     for (std::size_t q : questions_by_type[type]) {
       if (!answers(rules->questions[q], type, slots)) continue;
       questions[q].answers += delta;
@@ -576,7 +635,8 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  FactId assert_input(TypeId type, std::vector<Value> slots, const Origin& origin) {
+  /// `slots` is the caller's: not in `facts`, so adding facts does not move it.
+  FactId assert_input(TypeId type, std::span<const Value> slots, const Origin& origin) {
     if (type >= rules->types.size()) throw std::invalid_argument("assert_fact: no such fact type");
     const FactTypeInfo& info = rules->types[type];
     if (info.kind == FactTypeInfo::Kind::derived || info.kind == FactTypeInfo::Kind::output)
@@ -584,18 +644,20 @@ struct Engine::Impl final : FactSource {
     if (slots.size() != info.slots.size())
       throw std::invalid_argument("assert_fact: '" + info.name + "' has " + std::to_string(info.slots.size()) +
                                   " slots, " + std::to_string(slots.size()) + " given");
-    if (auto existing = find_identical(type, slots);
+    const std::size_t hash = identity_hash(type, slots);
+    if (auto existing = find_identical(type, slots, hash);
         existing && facts[*existing].origin.kind != Origin::Kind::placeholder)
       return *existing;
     count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
-    FactId id = add_fact(type, std::move(slots), origin, Truth::yes);
+    FactId id = add_fact(type, slots, hash, origin, Truth::yes);
     settle();
     return id;
   }
 
   void remove_input(FactId id) {
     retract(id);
-    count_answers(facts[id].type, facts[id].slots, -1);
+    const std::vector<Value> slots = facts[id].slots;  // a copy: see count_answers
+    count_answers(facts[id].type, slots, -1);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -616,10 +678,15 @@ struct Engine::Impl final : FactSource {
 
   void try_memory(AlphaMemory* memory, FactId id) {
     FactRecord& f = facts[id];
-    static const Env no_variables;
     Truth truth = f.truth;
     for (const SlotTest& test : memory->tests) {
-      truth = truth_and(truth, eval_slot_test(test, f.slots, no_variables));
+      // Constant operands only (is_constant_test), so no environment is needed.
+      const Value& value = f.slots[test.slot];
+      Truth t = Truth::no;
+      if (test.choices.empty()) t = compare(test.op, value, test.operand.constant);
+      for (const Term& choice : test.choices)
+        if ((t = std::max(t, compare(test.op, value, choice.constant))) == Truth::yes) break;
+      truth = truth_and(truth, t);
       if (truth == Truth::no) return;
     }
     memory->facts.push_back(id);
@@ -644,17 +711,17 @@ struct Engine::Impl final : FactSource {
     std::vector<AlphaMemory*> memories = std::move(f.memories);
     f.memories.clear();
     for (AlphaMemory* memory : memories)
-      for (Node* node : memory->successors)
-        if (node->kind == Node::Kind::negative) recompute_all(node);
+      for (Node* node : memory->negatives) recompute_all(node);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Beta network
 
-  const Value& operand_value(const Operand& o, const Token* parent, FactId fact) const {
+  /// `fact_slots`: the slots of the fact being joined (null when there is none).
+  const Value& operand_value(const Operand& o, const Token* parent, const Value* fact_slots) const {
     switch (o.source) {
       case Operand::Source::constant: return o.constant;
-      case Operand::Source::fact: return facts[fact].slots[o.slot];
+      case Operand::Source::fact: return fact_slots[o.slot];
       case Operand::Source::token: break;
     }
     const Token* t = parent;
@@ -663,21 +730,24 @@ struct Engine::Impl final : FactSource {
   }
 
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
+    const Value* slots = facts[fact].slots.data();  // once, not per operand
     Truth truth = truth_and(parent->truth, alpha_truth);
-    // A variable that takes an unknown value makes whatever uses it unknown too.
-    for (SlotIndex slot : join->bind_slots)
-      if (facts[fact].slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+    // The tests first: most joins fail on one, and then nothing else matters.
     for (const JoinTest& test : join->tests) {
-      const Value& lhs = operand_value(test.lhs, parent, fact);
+      const Value& lhs = operand_value(test.lhs, parent, slots);
       Truth t = Truth::no;
       if (test.choices.empty()) {
-        t = compare(test.op, lhs, operand_value(test.rhs, parent, fact));
+        t = compare(test.op, lhs, operand_value(test.rhs, parent, slots));
       } else {
-        for (const Operand& c : test.choices) t = std::max(t, compare(test.op, lhs, operand_value(c, parent, fact)));
+        for (const Operand& c : test.choices)
+          t = std::max(t, compare(test.op, lhs, operand_value(c, parent, slots)));
       }
       truth = truth_and(truth, t);
       if (truth == Truth::no) return truth;
     }
+    // A variable that takes an unknown value makes whatever uses it unknown too.
+    for (SlotIndex slot : join->bind_slots)
+      if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
     return truth;
   }
 
@@ -714,7 +784,7 @@ struct Engine::Impl final : FactSource {
         std::size_t first = 0;
         if (node->hashed_test >= 0) {
           const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
-          const Value& key = operand_value(test.rhs, parent, kNoFact);
+          const Value& key = operand_value(test.rhs, parent, nullptr);
           const AlphaMemory::BaseIndex* index = memory.index_on(test.lhs.slot);
           if (index && !key.is_unknown()) {
             if (auto bucket = index->by_hash.find(key.hash()); bucket != index->by_hash.end())
@@ -760,19 +830,20 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  Env env_of(const Node* node, const Token* parent) const {
-    Env env(node->var_count);
+  /// The variables bound above a negative node, by VarId, in `negation_env`: one buffer for
+  /// every evaluation, since an evaluation finishes before the next begins.
+  Env& env_of(const Node* node, const Token* parent) const {
+    negation_env.assign(node->var_count, Value{});
     for (const VarLocation& l : node->env_layout) {
       const Token* t = parent;
       while (t->node->depth > l.depth) t = t->parent;
-      env[l.var] = facts[t->fact].slots[l.slot];
+      negation_env[l.var] = facts[t->fact].slots[l.slot];
     }
-    return env;
+    return negation_env;
   }
 
   Truth negation_truth(const Node* node, const Token* owner) const {
-    Env env = env_of(node, owner->parent);
-    return truth_not(best_match(*node->body, *this, env));
+    return truth_not(best_match(*node->body, *this, env_of(node, owner->parent)));
   }
 
   void recompute_all(Node* node) {
@@ -862,7 +933,8 @@ struct Engine::Impl final : FactSource {
 
   void conclude(FiringId firing, TypeId type, const std::vector<Value>& values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
-    if (auto existing = find_identical(type, values)) {
+    const std::size_t hash = identity_hash(type, values);
+    if (auto existing = find_identical(type, values, hash)) {
       facts[*existing].supports.push_back(firing);
       firings[firing].concluded.push_back(*existing);
       pending_support.push_back(*existing);
@@ -870,7 +942,7 @@ struct Engine::Impl final : FactSource {
     }
     Origin origin;
     origin.kind = Origin::Kind::derived;
-    add_fact(type, values, origin, firings[firing].firing.truth, firing);
+    add_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
   }
 
   void withdraw(FiringId id) {
@@ -965,8 +1037,12 @@ std::string_view Engine::symbol_name(Symbol symbol) const {
 }
 
 FactId Engine::assert_fact(TypeId type, std::vector<Value> slots, Origin origin) {
+  return assert_fact(type, std::span<const Value>(slots), std::move(origin));
+}
+
+FactId Engine::assert_fact(TypeId type, std::span<const Value> slots, Origin origin) {
   origin.kind = Origin::Kind::input;
-  return impl_->assert_input(type, std::move(slots), origin);
+  return impl_->assert_input(type, slots, origin);
 }
 
 bool Engine::retract_fact(FactId fact) {
@@ -994,9 +1070,11 @@ const Origin& Engine::origin_of(FactId fact) const { return impl_->facts.at(fact
 Truth Engine::truth_of(FactId fact) const { return impl_->facts.at(fact).truth; }
 
 std::vector<FactId> Engine::facts() const {
-  std::vector<FactId> out;
+  std::vector<FactId> out(impl_->facts.size());
+  std::size_t live = 0;
   for (FactId id = 0; id < impl_->facts.size(); ++id)
-    if (impl_->facts[id].alive) out.push_back(id);
+    if (impl_->facts[id].alive) out[live++] = id;
+  out.resize(live);
   return out;
 }
 

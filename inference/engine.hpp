@@ -123,6 +123,9 @@ class Engine {
   /// its id, or the id of the identical input fact already present. Matching happens here;
   /// rules fire in run().
   FactId assert_fact(TypeId type, std::vector<Value> slots, Origin origin = {});
+  /// The same, reading the slots where they are: a caller that keeps its facts (a cohort
+  /// asserted patient after patient) need not copy them into a vector first.
+  FactId assert_fact(TypeId type, std::span<const Value> slots, Origin origin = {});
   /// Removes an input fact and, transitively, every conclusion and advice that rested on it.
   /// False when the id is not a live input fact.
   bool retract_fact(FactId fact);

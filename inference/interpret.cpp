@@ -1,6 +1,7 @@
 #include "inference/interpret.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace rapa::inference {
 
@@ -35,11 +36,38 @@ Truth match_pattern(const Pattern& pattern, std::span<const Value> slots, Truth 
 
 namespace {
 
-// Depth-first enumeration shared by best_match and for_each_match. `matched` collects one fact
-// per positive pattern; returns false when the visitor asked to stop.
+/// The values a pattern's binds overwrite, put back after each candidate fact. Held inline for
+/// the usual few binds: negations are evaluated on every change of their alpha memories, and a
+/// copy of the whole environment per candidate was most of their cost.
+class SavedBinds {
+ public:
+  SavedBinds(const Pattern& pattern, const Env& env) : pattern_(pattern) {
+    const std::size_t n = pattern.binds.size();
+    if (n > kInline) spill_.resize(n);
+    Value* out = n > kInline ? spill_.data() : inline_.data();
+    for (std::size_t i = 0; i < n; ++i) out[i] = env[pattern.binds[i].second];
+  }
+  void restore(Env& env) const {
+    const std::size_t n = pattern_.binds.size();
+    const Value* in = n > kInline ? spill_.data() : inline_.data();
+    // In reverse: a variable bound twice in one pattern gets its oldest value back.
+    for (std::size_t i = n; i-- > 0;) env[pattern_.binds[i].second] = in[i];
+  }
+
+ private:
+  static constexpr std::size_t kInline = 8;
+  const Pattern& pattern_;
+  std::array<Value, kInline> inline_{};
+  std::vector<Value> spill_;
+};
+
+// Depth-first enumeration shared by best_match and for_each_match. `matched`, when given,
+// collects one fact per positive pattern; returns false when the visitor asked to stop.
+template <class Visit>  // bool visit(std::span<const FactId> matched, const Env&, Truth)
 bool enumerate(std::span<const Element> elements, const FactSource& facts, Env& env, Truth so_far,
-               std::vector<FactId>& matched, const MatchVisitor& visit) {
-  if (elements.empty()) return visit(matched, env, so_far);
+               std::vector<FactId>* matched, const Visit& visit) {
+  if (elements.empty())
+    return visit(matched ? std::span<const FactId>(*matched) : std::span<const FactId>(), env, so_far);
   const Element& first = elements.front();
   auto rest = elements.subspan(1);
   if (first.kind == Element::Kind::negation) {
@@ -48,16 +76,16 @@ bool enumerate(std::span<const Element> elements, const FactSource& facts, Env& 
     if (holds == Truth::no) return true;
     return enumerate(rest, facts, env, truth_and(so_far, holds), matched, visit);
   }
+  const SavedBinds saved(first.pattern, env);
   for (FactId fact : facts.candidates(first.pattern)) {
-    Env saved = env;
     Truth truth = match_pattern(first.pattern, facts.slots(fact), facts.existence(fact), env);
     if (truth != Truth::no) {
-      matched.push_back(fact);
+      if (matched) matched->push_back(fact);
       bool go_on = enumerate(rest, facts, env, truth_and(so_far, truth), matched, visit);
-      matched.pop_back();
-      if (!go_on) return false;
+      if (matched) matched->pop_back();
+      if (!go_on) return false;  // as the visitor left it
     }
-    env = std::move(saved);
+    saved.restore(env);
   }
   return true;
 }
@@ -66,8 +94,7 @@ bool enumerate(std::span<const Element> elements, const FactSource& facts, Env& 
 
 Truth best_match(std::span<const Element> elements, const FactSource& facts, Env& env) {
   Truth best = Truth::no;
-  std::vector<FactId> matched;
-  enumerate(elements, facts, env, Truth::yes, matched, [&](std::span<const FactId>, const Env&, Truth truth) {
+  enumerate(elements, facts, env, Truth::yes, nullptr, [&](std::span<const FactId>, const Env&, Truth truth) {
     best = std::max(best, truth);
     return best != Truth::yes;  // nothing beats a definite match
   });
@@ -77,7 +104,7 @@ Truth best_match(std::span<const Element> elements, const FactSource& facts, Env
 void for_each_match(std::span<const Element> elements, const FactSource& facts, Env& env,
                     const MatchVisitor& visit) {
   std::vector<FactId> matched;
-  enumerate(elements, facts, env, Truth::yes, matched, visit);
+  enumerate(elements, facts, env, Truth::yes, &matched, visit);
 }
 
 }  // namespace rapa::inference

@@ -3,8 +3,9 @@
 // the engine; see engine.hpp for the interface.
 //
 // Differences from the thesis, and why:
-// - Every production has its own chain of beta nodes below a shared root; alpha memories are
-//   shared. Clinical rule bases are small and their conditions rarely share long prefixes.
+// - Alpha memories are shared, and so are join nodes: productions whose conditions begin alike
+//   share the joins of that prefix. Negative nodes and production nodes are each production's
+//   own (a negation's body names the rule's own variables).
 // - A negative node holds a conjunction (a single pattern, or the body of `not { ... }` and
 //   `exists`), and recomputes an owner token's state from its alpha memories when one of them
 //   changes. Bodies are small and owners few, so this is cheap, and one node kind replaces the
@@ -74,6 +75,7 @@ struct AlphaMemory {
     return nullptr;
   }
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
+  std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
@@ -106,6 +108,7 @@ struct Node {
   Node* parent = nullptr;
   std::vector<Node*> children;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
+  std::uint64_t reset_mark = 0;      // negative nodes: the last reset() that listed it
   std::vector<Token*> tokens;        // this node's memory
 
   // join

@@ -170,7 +170,8 @@ class RapaSide {
     engine_->reset();
     std::vector<inference::FactId> ids;
     ids.reserve(patients_[p].facts.size());
-    for (const auto& [type, slots] : patients_[p].facts) ids.push_back(engine_->assert_fact(type, slots));
+    for (const auto& [type, slots] : patients_[p].facts)
+      ids.push_back(engine_->assert_fact(type, std::span<const inference::Value>(slots)));
     run();
     return ids;
   }
@@ -178,7 +179,8 @@ class RapaSide {
   /// The timed body: clear, assert, run, collect.
   void run_patient(std::size_t p, PassTotals& totals) {
     engine_->reset();
-    for (const auto& [type, slots] : patients_[p].facts) engine_->assert_fact(type, slots);
+    for (const auto& [type, slots] : patients_[p].facts)
+      engine_->assert_fact(type, std::span<const inference::Value>(slots));
     run();
     totals.fired += engine_->fired();
     for (const inference::FactId fact : engine_->facts())
@@ -242,7 +244,7 @@ ChangeFigures measure_changes(RapaSide& rapa, std::size_t count) {
 
     cpu0 = cpu_seconds();
     auto t2 = std::chrono::steady_clock::now();
-    engine.assert_fact(facts[chosen].first, facts[chosen].second);
+    engine.assert_fact(facts[chosen].first, std::span<const inference::Value>(facts[chosen].second));
     rapa.run();
     auto t3 = std::chrono::steady_clock::now();
     cpu += cpu_seconds() - cpu0;
@@ -255,7 +257,8 @@ ChangeFigures measure_changes(RapaSide& rapa, std::size_t count) {
     // Fresh evaluation without the fact (nor its duplicates: the same id).
     engine.reset();
     for (std::size_t i = 0; i < facts.size(); ++i)
-      if (ids[i] != ids[chosen]) engine.assert_fact(facts[i].first, facts[i].second);
+      if (ids[i] != ids[chosen])
+        engine.assert_fact(facts[i].first, std::span<const inference::Value>(facts[i].second));
     rapa.run();
     const PatientLines fresh_without = rapa.lines();
     std::string problem;

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     out << bench::kChecksumHeader;
     for (const bench::Patient& patient : patients) {
       engine.reset();
-      for (const auto& [type, slots] : patient.facts) engine.assert_fact(type, slots);
+      for (const auto& [type, slots] : patient.facts)
+        engine.assert_fact(type, std::span<const inference::Value>(slots));
       if (!engine.run().completed) {
         std::cerr << "rapa_bench_verify: patient " << patient.id << ": the firing limit was reached\n";
         return 1;
