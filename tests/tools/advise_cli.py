@@ -10,8 +10,6 @@ particular rule, so that the rule base can grow without breaking them.
 import json
 import os
 import re
-import shlex
-import subprocess
 import sys
 import tempfile
 
@@ -228,29 +226,13 @@ def scenario_hostile(rapa):
 
 
 def scenario_docs(rapa):
-    """Runs every `rapa advise` example of docs/advise.md and checks its exit status and the
-    shape of the sample output shown after it."""
-    text = open(os.path.join(ROOT, "docs", "advise.md")).read()
-    blocks = re.findall(r"```(\w*)\n(.*?)```", text, re.S)
+    """Runs every `rapa advise` example of docs/advise.md (in a fresh directory: one writes an
+    audit store) and checks its exit status and the shape of the sample output shown after it."""
     schema = json.load(open(SCHEMA_PATH))
-    ran = 0
-    last = None  # the output of the last example run, for the sample after it
-    for language, body in blocks:
-        if language == "sh":
-            for line in body.strip().split("\n"):
-                command, _, comment = line.partition("#")
-                words = shlex.split(command)
-                check(words[:2] == ["rapa", "advise"], f"docs example is not a rapa advise command: {line}")
-                wanted = re.search(r"exit status (\d)", comment)
-                check(wanted, f"docs example gives no exit status: {line}")
-                last = run(rapa, *words[2:])
-                expect_status(last, int(wanted.group(1)), f"docs example {command.strip()}")
-                ran += 1
-        elif language == "text" and last is not None:
-            check_sample(body, last)
-        elif language == "json" and last is not None:
-            check_json_sample(json.loads(body), schema)
-    check(ran >= 6, f"only {ran} examples found in docs/advise.md")
+    cli_support.run_doc_examples(rapa, "advise.md", ("rapa",), minimum=8, samples={
+        "text": check_sample,
+        "json": lambda body, result: check_json_sample(json.loads(body), schema),
+    })
 
 
 def check_sample(sample, result):

@@ -71,18 +71,20 @@ def check_sample(sample, result):
         position = found + 1
 
 
-def run_doc_examples(rapa, page, programs, minimum, on_sample=None):
-    """Runs every line of the ```sh blocks of docs/PAGE in a fresh directory (with examples/ and
-    docs/ linked in, and rapa first on the PATH). Each line ends with `# exit status N`; a pipe
-    goes through the shell. A ```text block after an example is its sample output (check_sample,
-    or `on_sample(body, result)` when given). Returns the results, in order."""
+def run_doc_examples(rapa, page, programs, minimum, samples=None):
+    """Runs every line of the ```sh blocks of docs/PAGE in a fresh directory (with examples/,
+    docs/ and tests/ linked in, and rapa first on the PATH), so that what they write stays out of
+    the source tree. Each line ends with `# exit status N`; a pipe or redirection goes through the
+    shell. A block after an example is its sample output, checked by `samples[language](body,
+    result)` (default: ```text blocks by check_sample). Returns the results, in order."""
+    samples = samples or {"text": check_sample}
     text = open(os.path.join(ROOT, "docs", page)).read()
     blocks = re.findall(r"```(\w*)\n(.*?)```", text, re.S)
     env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(rapa)) + os.pathsep + os.environ["PATH"])
     env.pop("RAPA_AUDIT_DB", None)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("examples", "docs"):
+        for name in ("examples", "docs", "tests"):
             os.symlink(os.path.join(ROOT, name), os.path.join(tmp, name))
         last = None
         for language, body in blocks:
@@ -99,8 +101,8 @@ def run_doc_examples(rapa, page, programs, minimum, on_sample=None):
                                           env=env, timeout=300)
                     expect_status(last, int(wanted.group(1)), f"docs/{page} example {command.strip()}")
                     results.append((command.strip(), last))
-            elif language == "text" and last is not None:
-                (on_sample or check_sample)(body, last)
+            elif language in samples and last is not None:
+                samples[language](body, last)
                 last = None
     check(len(results) >= minimum, f"only {len(results)} examples found in docs/{page}")
     return results
