@@ -126,7 +126,8 @@ class GraphBuilder {
     node["rule"] = text_of(rule, "name");
     node["title"] = text_of(rule, "title");
     node["defined_at"] = text_of(rule, "defined_at");
-    node["bindings"] = step.value("bindings", json::object());
+    const json bindings = step.value("bindings", json::object());
+    node["bindings"] = bindings.is_object() ? bindings : json::object();
     if (!add_node(id, std::move(node))) return;  // traced already, from another advice
 
     add_facts(id, step.value("facts", json::array()), "matched", in_proof);
@@ -152,14 +153,17 @@ class GraphBuilder {
     for (const json& fact : facts) {
       if (!fact.is_object() || !fact.contains("id")) continue;
       const std::string fact_id = fmt::format("fact:{}", fact["id"].dump());
-      const json origin = fact.value("origin", json::object());
+      json origin = fact.value("origin", json::object());
+      if (!origin.is_object()) origin = json::object();
       ordered_json f = start_node(fact_id, "fact");
       f["fact_id"] = fact["id"];
       f["fact"] = text_of(fact, "fact");
       f["origin"] = origin;
       add_node(fact_id, std::move(f));
       add_edge(firing, fact_id, relation);
-      for (const json& by : origin.value("concluded_by", json::array())) {
+      const json by_firings = origin.value("concluded_by", json::array());
+      if (!by_firings.is_array()) continue;
+      for (const json& by : by_firings) {
         const std::string support = fmt::format("firing:{}", by.dump());
         if (in_proof.count(support)) add_edge(fact_id, support, "concluded_by");
       }
@@ -325,9 +329,22 @@ std::string dot_node(const ordered_json& node) {
   return fmt::format("  {} [{}, label={}];\n", dot_quoted(text_of(node, "id")), attributes, dot_quoted(label));
 }
 
+ordered_json build_graph(const json& consultation, const std::vector<std::size_t>& numbers);
+
 }  // namespace
 
 ordered_json provenance_graph(const json& consultation, const std::vector<std::size_t>& numbers) {
+  try {
+    return build_graph(consultation, numbers);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected type somewhere in a stored record: say so rather than guess.
+    throw TraceError(std::string("not a consultation as `rapa advise --format json` writes it: ") + e.what());
+  }
+}
+
+namespace {
+
+ordered_json build_graph(const json& consultation, const std::vector<std::size_t>& numbers) {
   if (!consultation.is_object()) throw TraceError("not a consultation: expected a JSON object");
   const json& advice = member(consultation, "advice", json::value_t::array, "the consultation");
   std::vector<std::size_t> chosen = numbers;
@@ -346,6 +363,8 @@ ordered_json provenance_graph(const json& consultation, const std::vector<std::s
   }
   return builder.take(consultation, chosen);
 }
+
+}  // namespace
 
 std::string render_provenance_dot(const ordered_json& graph) {
   std::string out =

@@ -19,10 +19,10 @@
 
 #include "consult/audit.hpp"
 #include "consult/consultation.hpp"
+#include "consult/provenance.hpp"
 #include "consult/render.hpp"
 #include "parser/check.hpp"
 #include "support/diagnostic_render.hpp"
-#include "consult/provenance.hpp"
 #include "tools/arguments.hpp"
 #include "tools/commands.hpp"
 

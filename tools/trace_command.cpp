@@ -1,6 +1,7 @@
 // `rapa trace`: the provenance of advice, for auditors: of a patient file advised now, or of a
 // consultation kept in the audit store. The graph and its views are in consult/provenance; a
 // patient file is advised by `rapa advise --proof`, so both commands trace alike.
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <string_view>

@@ -129,6 +129,18 @@ TEST_CASE("What is not a consultation is refused with a reason, never a crash", 
   broken["advice"][0]["proof"]["steps"][0]["rule"] = "not an object";
   broken["advice"][0]["proof"]["steps"][0]["facts"] = ordered_json::array({1, "x", ordered_json::object()});
   CHECK_NOTHROW(render_provenance_dot(provenance_graph(broken, {})));
+  // Fields of the wrong type anywhere: a TraceError, or a graph every view can render.
+  broken = consultation();
+  broken["advice"][0]["proof"]["steps"][0]["facts"][0]["origin"] = "derived";
+  broken["advice"][0]["proof"]["steps"][0]["bindings"] = ordered_json::array({1, 2});
+  broken["advice"][1]["proof"]["steps"][0]["facts"][0]["origin"]["concluded_by"] = "x";
+  for (const char* format : {"text", "json", "dot"}) CHECK_NOTHROW(render_provenance(provenance_graph(broken, {}), format));
+  broken = consultation();
+  broken["advice"][1] = "not an advice";
+  CHECK_THROWS_AS(provenance_graph(broken, {}), TraceError);
+  broken = consultation();
+  broken["advice"][0]["number"] = "one";
+  CHECK_THROWS_AS(provenance_graph(broken, {}), TraceError);
 }
 
 TEST_CASE("DOT escapes quotes, backslashes and line breaks of any text", "[provenance]") {
