@@ -212,8 +212,9 @@ struct GraphIndex {
   }
 };
 
-/// Where a fact came from, in words: the patient file's line, a kb table's, or a rule.
-std::string origin_phrase(const ordered_json& fact) {
+}  // namespace
+
+std::string provenance_origin_phrase(const ordered_json& fact) {
   const ordered_json origin = fact.value("origin", ordered_json::object());
   const std::string kind = text_of(origin, "kind");
   std::string where = text_of(origin, "file");
@@ -223,6 +224,8 @@ std::string origin_phrase(const ordered_json& fact) {
   if (kind == "kb") return where.empty() ? "kb" : "kb " + where;
   return where.empty() ? "input" : where;
 }
+
+namespace {
 
 std::string level_phrase(const ordered_json& source) {
   const std::string level = text_of(source, "level");
@@ -312,7 +315,7 @@ std::string dot_node(const ordered_json& node) {
     attributes = "shape=box, style=filled, fillcolor=\"#eef3fb\"";
   } else if (kind == "fact") {
     append(label, wrap(text_of(node, "fact"), kDotWidth));
-    label.push_back(origin_phrase(node));
+    label.push_back(provenance_origin_phrase(node));
     const std::string origin = text_of(node.value("origin", ordered_json::object()), "kind");
     attributes = origin == "placeholder" ? "shape=ellipse, style=dashed"
                  : origin == "derived"   ? "shape=ellipse"
@@ -387,7 +390,8 @@ std::string render_provenance_dot(const ordered_json& graph) {
   return out + "}\n";
 }
 
-std::string render_provenance_text(const ordered_json& graph) {
+std::string render_provenance_text(const ordered_json& graph, const OriginPhrase& origin_phrase) {
+  const OriginPhrase& phrase = origin_phrase ? origin_phrase : OriginPhrase(provenance_origin_phrase);
   const GraphIndex index(graph);
   std::string out;
   for (const ordered_json& number : graph.at("advice")) {
@@ -419,7 +423,7 @@ std::string render_provenance_text(const ordered_json& graph) {
         for (const std::string& fact_id : index.targets(id, relation)) {
           const ordered_json& fact = *index.nodes.at(fact_id);
           out += fmt::format("{}  {} {}  ({})\n", indent, relation == std::string_view("exists") ? "exists" : "fact",
-                             text_of(fact, "fact"), origin_phrase(fact));
+                             text_of(fact, "fact"), phrase(fact));
           for (const std::string& support : index.targets(fact_id, "concluded_by")) self(self, support, depth + 2);
         }
       }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,10 +34,16 @@ nlohmann::ordered_json provenance_graph(const nlohmann::ordered_json& consultati
 /// sources with DOI and evidence level, a critical advice in red.
 std::string render_provenance_dot(const nlohmann::ordered_json& graph);
 
+/// A fact node's origin in words: "examples/p.yaml:12", "kb kb/drugs.yaml:61", "concluded" or
+/// "not asked: current medicines".
+std::string provenance_origin_phrase(const nlohmann::ordered_json& fact);
+
 /// The graph as indented trees, one per advice, for a terminal: each firing with its rule,
 /// bindings and citations, under it the facts it matched, under a concluded fact the firing that
-/// concluded it; a firing met a second time is referred to, not repeated.
-std::string render_provenance_text(const nlohmann::ordered_json& graph);
+/// concluded it; a firing met a second time is referred to, not repeated. `origin_phrase` tells
+/// a fact's origin (the REPL names the command that typed it); empty: provenance_origin_phrase.
+using OriginPhrase = std::function<std::string(const nlohmann::ordered_json& fact)>;
+std::string render_provenance_text(const nlohmann::ordered_json& graph, const OriginPhrase& origin_phrase = {});
 
 /// The formats render_provenance() knows: "text", "json" and "dot".
 bool is_provenance_format(std::string_view format);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "consult/consultation.hpp"
+#include "consult/provenance.hpp"
 #include "consult/render.hpp"
 #include "consult/render_common.hpp"
 #include "parser/patient.hpp"
@@ -363,47 +364,26 @@ Session::Reply Session::why(std::string_view args) {
                               consultation.advice.size()),
             false};
   }
-  const AdviceView& advice = consultation.advice[*n - 1];
-  const inference::RuleBase& rules = engine_.rules();
-  const inference::Proof proof = engine_.why(advice.firing);
-  std::map<inference::FiringId, const inference::Proof::Step*> step_of;
-  for (const auto& step : proof.steps) step_of[step.firing] = &step;
-
-  std::string out = fmt::format("advice {}: {}\n", advice.number, advice_line(advice));
-  std::set<inference::FiringId> shown;
-  // Depth-first from the advice's firing, each firing once: a conclusion used twice is
-  // explained where it first appears.
-  auto explain = [&](auto&& self, inference::FiringId id, std::size_t depth) -> void {
-    const std::string indent(depth * 2, ' ');
-    const inference::Firing& firing = engine_.firing(id);
-    const inference::Rule& rule = rules.rules[firing.rule];
-    if (!shown.insert(id).second) {
-      out += fmt::format("{}rule {} (explained above)\n", indent, rule.name);
-      return;
+  // The proof as `rapa trace` shows it, from the same graph; a fact typed here is told by the
+  // command that typed it.
+  RenderOptions options;
+  options.patient = patient_;
+  options.home = home_;
+  const auto graph = provenance_graph(
+      nlohmann::ordered_json::parse(render_json(consultation, knowledge_, engine_, options)), {*n});
+  std::map<std::string, std::string> typed;
+  for (const auto& [file, command] : typed_) typed.emplace(knowledge_.sources->name(file), "typed: " + command);
+  return {render_provenance_text(graph, [&](const nlohmann::ordered_json& fact) {
+    const auto origin = fact.find("origin");
+    if (origin != fact.end() && origin->value("kind", "") == "input" && origin->contains("file")) {
+      const std::string file = origin->at("file").get<std::string>();
+      const auto command = typed.find(file);
+      if (command != typed.end()) return command->second;
+      // A patient file loaded here is shown relative to rapa's home, as rule files are.
+      return render_detail::shown_path(fmt::format("{}:{}", file, origin->value("line", 0)), options);
     }
-    out += fmt::format("{}rule {}  \"{}\"  {}\n", indent, rule.name, rule.title, shown_location(rule.range));
-    for (const inference::Citation& c : rule.citations) {
-      const inference::SourceInfo& s = rules.sources.at(c.source);
-      const std::string link = !s.doi.empty() ? "doi:" + s.doi : s.url;
-      out += fmt::format("{}  cites {} (level {}{}){}\n", indent, s.key, s.level,
-                         s.level_derived ? ", derived" : "", link.empty() ? "" : "  " + link);
-    }
-    const auto step = step_of.find(id);
-    if (step == step_of.end()) return;  // every firing reached from the advice is a step
-    const auto facts = [&](const std::vector<inference::FactId>& ids, std::string_view word) {
-      for (inference::FactId fact : ids) {
-        out += fmt::format("{}  {} {}  ({})\n", indent, word, describe_fact(knowledge_, engine_, fact),
-                           origin_phrase(fact));
-        if (engine_.origin_of(fact).kind != inference::Origin::Kind::derived) continue;
-        for (inference::FiringId support : engine_.supports(fact))
-          if (step_of.count(support)) self(self, support, depth + 2);
-      }
-    };
-    facts(step->second->premises, "fact");
-    facts(step->second->witnesses, "exists");
-  };
-  explain(explain, advice.firing, 1);
-  return {out};
+    return provenance_origin_phrase(fact);
+  })};
 }
 
 Session::Reply Session::why_not(std::string_view args) const {

@@ -114,7 +114,8 @@ TEST_CASE("session: why shows rules with file:line, input facts with file:line, 
   INFO(why.text);
   REQUIRE(why.ok);
   CHECK(std::regex_search(
-      why.text, std::regex("^advice [0-9]+: recommend sirolimus  \\(itp\\.adult\\.sirolimus\\)\n")));
+      why.text, std::regex("^advice [0-9]+: recommend sirolimus  \\(grade [A-D]\\)\n")));
+  CHECK(std::regex_search(why.text, std::regex("\n  rule itp\\.adult\\.sirolimus  ")));
   CHECK(std::regex_search(why.text, std::regex("\n  rule [a-z_.]+  \".*\"  rules/[a-z_]+\\.rules:[0-9]+\n")));
   CHECK(std::regex_search(why.text, std::regex("cites [a-z0-9_]+ \\(level [1-5][abc]?.*\\)  doi:10\\.")));
   CHECK(std::regex_search(

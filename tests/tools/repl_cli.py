@@ -36,7 +36,8 @@ def pipe(rapa):
     expect(r"^added \d+  medication\(drug: voriconazole, status: active\)$", "the fact typed is added")
     expect(r"^  \+ warn critical  \(ddi\.voriconazole\)$",
            "setting voriconazole reports the critical warning")
-    expect(r"^advice 2: warn critical  \(ddi\.voriconazole\)$", "why names the advice")
+    expect(r"^advice 2: warn critical  \(not graded\)$", "why names the advice")
+    expect(r"^  rule ddi\.voriconazole  ", "why names the rule that gave it")
     expect(r"^  rule ddi\.voriconazole  \"Voriconazole with sirolimus\"  rules/interactions\.rules:\d+$",
            "why shows the rule with file:line")
     expect(r"^retracted \d+  medication\(drug: voriconazole", "the retraction is reported")
