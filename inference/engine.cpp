@@ -150,6 +150,10 @@ struct Engine::Impl final : FactSource {
   // Working memory
   Recycling<FactRecord> facts;
   std::size_t base_fact_count = 0;  // the rule base's own facts come first
+  /// Live facts by type, kept as facts come and go so that counting them (collecting a
+  /// patient's advice) does not walk working memory; `base_live` is the count after the base.
+  std::vector<std::uint32_t> live_by_type;
+  std::vector<std::uint32_t> base_live;
   FactIndex identity;
   std::vector<QuestionState> questions;
   std::vector<FactId> pending_support;  // derived facts whose support changed
@@ -260,6 +264,7 @@ struct Engine::Impl final : FactSource {
   }
 
   void build_network() {
+    live_by_type.assign(rules->types.size(), 0);
     alpha_by_type.resize(rules->types.size());
     questions_by_type.resize(rules->types.size());
     for (std::size_t q = 0; q < rules->questions.size(); ++q)
@@ -504,6 +509,7 @@ struct Engine::Impl final : FactSource {
       identity.erase(f.identity, id);
     }
     facts.truncate(base_fact_count);
+    live_by_type = base_live;
     firings.clear();
     pending_support.clear();
     for (Node* node : negations) recompute_all(node);
@@ -516,6 +522,7 @@ struct Engine::Impl final : FactSource {
   /// Marks where each alpha memory's base facts end; reset() cuts back to there.
   void mark_base() {
     base_fact_count = facts.size();
+    base_live = live_by_type;
     for (auto& m : alpha_memories) {
       m->base_size = m->facts.size();
       for (AlphaMemory::BaseIndex& index : m->indexes) {
@@ -539,6 +546,7 @@ struct Engine::Impl final : FactSource {
       for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
     }
     facts.clear();
+    live_by_type.assign(rules->types.size(), 0);
     identity.clear();
     firings.clear();
     pending_support.clear();
@@ -585,6 +593,7 @@ struct Engine::Impl final : FactSource {
     record.origin = origin;
     record.truth = truth;
     record.alive = true;
+    ++live_by_type[type];
     record.supports.clear();
     record.memories.clear();
     record.tokens = nullptr;
@@ -600,6 +609,7 @@ struct Engine::Impl final : FactSource {
     FactRecord& f = facts[id];
     leave_network(id);
     f.alive = false;
+    --live_by_type[f.type];
     identity.erase(f.identity, id);
   }
 
@@ -1076,6 +1086,10 @@ std::vector<FactId> Engine::facts() const {
     if (impl_->facts[id].alive) out[live++] = id;
   out.resize(live);
   return out;
+}
+
+std::size_t Engine::fact_count(TypeId type) const {
+  return type < impl_->live_by_type.size() ? impl_->live_by_type[type] : 0;
 }
 
 std::vector<FiringId> Engine::supports(FactId fact) const { return impl_->facts.at(fact).supports; }
