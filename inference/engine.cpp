@@ -165,6 +165,7 @@ struct Engine::Impl final : FactSource {
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
+  std::vector<RuleId> recent_rules;    // run(): the last rules fired, kept between runs
   std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
@@ -365,6 +366,7 @@ struct Engine::Impl final : FactSource {
       return nullptr;
     };
     Node* node = root;
+    std::uint16_t joins = 0;
     for (const Element& element : rule.productions[p].elements) {
       if (element.kind == Element::Kind::negation) {
         Node* negative = add_node(Node::Kind::negative, node);
@@ -441,6 +443,7 @@ struct Engine::Impl final : FactSource {
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
       }
       node = share_or_add(std::move(fresh));
+      ++joins;
     }
     Node* production = add_node(Node::Kind::production, node);
     production->rule = r;
@@ -448,6 +451,7 @@ struct Engine::Impl final : FactSource {
     production->level = rule_level[r];
     production->salience = rule.salience;
     production->bindings = bound;
+    production->joins_above = joins;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -483,7 +487,11 @@ struct Engine::Impl final : FactSource {
   /// conclusions; then the negations are looked at once more, against the base facts alone.
   void reset() {
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id)
-      while (facts[id].tokens) remove_token(facts[id].tokens);
+      for (Token* t = facts[id].tokens; t;) {
+        Token* next = t->next_of_fact;  // still readable if cut below: see cut_token
+        if (t->serial != 0) cut_token(t, false);
+        t = next;
+      }
     bool base_firings = std::any_of(firings.begin(), firings.end(),
                                     [](const FiringRecord& f) { return !f.firing.withdrawn; });
     if (base_firings) {
@@ -704,8 +712,10 @@ struct Engine::Impl final : FactSource {
     f.memories.push_back(memory);
     for (Node* node : memory->successors)
       // Most joins wait on a parent memory that is empty for this patient: skipping them here
-      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping.
-      if (!node->parent->tokens.empty() || node->kind == Node::Kind::negative) right_activate(node, id, truth);
+      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping. A
+      // negative node has an owner token per parent token, so with no parent tokens it has
+      // nothing to look at again either.
+      if (!node->parent->tokens.empty()) right_activate(node, id, truth);
   }
 
   void leave_network(FactId id) {
@@ -762,15 +772,22 @@ struct Engine::Impl final : FactSource {
   }
 
   Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
-    Token* t = pool.make();
-    t->parent = parent;
-    t->node = node;
-    t->fact = fact;
-    t->truth = truth;
-    t->serial = next_serial++;
-    t->index_in_node = static_cast<std::uint32_t>(node->tokens.size());
+    Token* t = pool.take();
+    // Every field written once, here (TokenPool::make would clear them first).
+    *t = Token{.parent = parent,
+               .node = node,
+               .fact = fact,
+               .truth = truth,
+               .local = Truth::yes,
+               .serial = next_serial++,
+               .index_in_node = static_cast<std::uint32_t>(node->tokens.size()),
+               .firing = kNoFiring,
+               .first_child = nullptr,
+               .next_sibling = parent->first_child,
+               .prev_sibling = nullptr,
+               .next_of_fact = nullptr,
+               .prev_of_fact = nullptr};
     node->tokens.push_back(t);
-    t->next_sibling = parent->first_child;
     if (parent->first_child) parent->first_child->prev_sibling = t;
     parent->first_child = t;
     if (fact != kNoFact) {
@@ -869,6 +886,48 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  /// remove_token for reset(), which drops every fact after the base at once: a token's place
+  /// in the token list of such a fact, and in the child list of a parent being cut with it,
+  /// goes with them, so only the lists that outlive the reset are unlinked. A cut token keeps
+  /// its `next_of_fact` until the pool hands it out again (not before reset() is done), so
+  /// reset() walks the patient facts' lists past tokens already cut (serial 0).
+  void cut_token(Token* token, bool parent_cut) {
+    for (Token* child = token->first_child; child;) {
+      Token* next = child->next_sibling;
+      cut_token(child, true);
+      child = next;
+    }
+    Node* node = token->node;
+    if (node->kind == Node::Kind::production && token->firing != kNoFiring) {
+      // withdraw() without its truth maintenance: the concluded facts after the base go anyway.
+      FiringRecord& record = firings[token->firing];
+      record.firing.withdrawn = true;
+      record.token = nullptr;
+      for (FactId fact : record.concluded) {
+        if (fact >= base_fact_count) continue;
+        auto& s = facts[fact].supports;
+        s.erase(std::find(s.begin(), s.end(), token->firing));
+      }
+    }
+    if (token->fact < base_fact_count) {
+      if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
+      else facts[token->fact].tokens = token->next_of_fact;
+      if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+    }
+    if (!parent_cut) {
+      if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
+      else token->parent->first_child = token->next_sibling;
+      if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+    }
+    auto& memory = node->tokens;
+    Token* last = memory.back();
+    memory[token->index_in_node] = last;
+    last->index_in_node = token->index_in_node;
+    memory.pop_back();
+    token->serial = 0;  // stale agenda entries see this
+    pool.release(token);
+  }
+
   void remove_descendants(Token* token) {
     while (token->first_child) remove_token(token->first_child);
   }
@@ -918,10 +977,11 @@ struct Engine::Impl final : FactSource {
     f.production = node->production;
     f.truth = token->truth;
     f.withdrawn = false;
-    f.matched.clear();
-    for (const Token* t = token->parent; t && t->node->kind != Node::Kind::root; t = t->parent)
-      if (t->fact != kNoFact && t->node->kind == Node::Kind::join) f.matched.push_back(t->fact);
-    std::reverse(f.matched.begin(), f.matched.end());
+    // Filled from the last pattern up, as the token chain runs; its size is known beforehand.
+    f.matched.resize(node->joins_above);
+    std::size_t at = node->joins_above;
+    for (const Token* t = token->parent; at > 0; t = t->parent)
+      if (t->node->kind == Node::Kind::join) f.matched[--at] = t->fact;
     f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
     for (const VarLocation& l : node->bindings) {
       const Token* t = token->parent;
@@ -991,7 +1051,8 @@ struct Engine::Impl final : FactSource {
 
   RunResult run() {
     RunResult result;
-    std::vector<RuleId> recent;
+    std::vector<RuleId>& recent = recent_rules;
+    recent.clear();
     while (!agenda.empty()) {
       AgendaEntry entry = agenda.top();
       agenda.pop();
