@@ -509,8 +509,9 @@ struct Engine::Impl final : FactSource {
       if (!f.alive) continue;
       for (AlphaMemory* memory : f.memories) {
         if (memory->facts.size() == memory->base_size) continue;
-        memory->facts.resize(memory->base_size);
-        memory->truths.resize(memory->base_size);
+        // erase, not resize: shrinking needs none of resize's code for growing.
+        memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
+        memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
         for (Node* node : memory->negatives)
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
       }
