@@ -515,8 +515,8 @@ struct Engine::Impl final : FactSource {
         for (Node* node : memory->negatives)
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
       }
-      identity.erase(f.identity, id);
     }
+    identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
     live_by_type = base_live;
     firings.clear();
@@ -532,6 +532,7 @@ struct Engine::Impl final : FactSource {
   void mark_base() {
     base_fact_count = facts.size();
     base_live = live_by_type;
+    identity.save();
     for (auto& m : alpha_memories) {
       m->base_size = m->facts.size();
       for (AlphaMemory::BaseIndex& index : m->indexes) {

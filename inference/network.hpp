@@ -232,6 +232,26 @@ class FactIndex {
     for (auto& s : slots_) s.id = kEmpty;
     live_ = 0;
   }
+  /// save() keeps the table as it is (the rule base's facts); restore() puts it back in one
+  /// copy, which is cheaper than erasing a patient's facts one by one.
+  void save() {
+    saved_ = slots_;
+    saved_live_ = live_;
+  }
+  void restore() {
+    if (slots_.size() != saved_.size()) {
+      // Grown since save(): keep the size (the next patient would grow it again) and save the
+      // saved entries again at this size.
+      const std::vector<Slot> base = std::move(saved_);
+      clear();
+      for (const Slot& s : base)
+        if (s.id != kEmpty) place(s.hash, s.id);
+      save();
+      return;
+    }
+    slots_ = saved_;
+    live_ = saved_live_;
+  }
 
  private:
   static constexpr FactId kEmpty = ~FactId{0};
@@ -257,6 +277,8 @@ class FactIndex {
   }
   std::vector<Slot> slots_;
   std::size_t live_ = 0;
+  std::vector<Slot> saved_;
+  std::size_t saved_live_ = 0;
 };
 
 }  // namespace rapa::inference
