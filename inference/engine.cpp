@@ -150,6 +150,10 @@ struct Engine::Impl final : FactSource {
   // Working memory
   Recycling<FactRecord> facts;
   std::size_t base_fact_count = 0;  // the rule base's own facts come first
+  /// Live facts by type, kept as facts come and go so that counting them (collecting a
+  /// patient's advice) does not walk working memory; `base_live` is the count after the base.
+  std::vector<std::uint32_t> live_by_type;
+  std::vector<std::uint32_t> base_live;
   FactIndex identity;
   std::vector<QuestionState> questions;
   std::vector<FactId> pending_support;  // derived facts whose support changed
@@ -161,6 +165,7 @@ struct Engine::Impl final : FactSource {
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
+  std::vector<RuleId> recent_rules;    // run(): the last rules fired, kept between runs
   std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
@@ -260,6 +265,7 @@ struct Engine::Impl final : FactSource {
   }
 
   void build_network() {
+    live_by_type.assign(rules->types.size(), 0);
     alpha_by_type.resize(rules->types.size());
     questions_by_type.resize(rules->types.size());
     for (std::size_t q = 0; q < rules->questions.size(); ++q)
@@ -360,6 +366,7 @@ struct Engine::Impl final : FactSource {
       return nullptr;
     };
     Node* node = root;
+    std::uint16_t joins = 0;
     for (const Element& element : rule.productions[p].elements) {
       if (element.kind == Element::Kind::negation) {
         Node* negative = add_node(Node::Kind::negative, node);
@@ -436,6 +443,7 @@ struct Engine::Impl final : FactSource {
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
       }
       node = share_or_add(std::move(fresh));
+      ++joins;
     }
     Node* production = add_node(Node::Kind::production, node);
     production->rule = r;
@@ -443,6 +451,7 @@ struct Engine::Impl final : FactSource {
     production->level = rule_level[r];
     production->salience = rule.salience;
     production->bindings = bound;
+    production->joins_above = joins;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -478,7 +487,11 @@ struct Engine::Impl final : FactSource {
   /// conclusions; then the negations are looked at once more, against the base facts alone.
   void reset() {
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id)
-      while (facts[id].tokens) remove_token(facts[id].tokens);
+      for (Token* t = facts[id].tokens; t;) {
+        Token* next = t->next_of_fact;  // still readable if cut below: see cut_token
+        if (t->serial != 0) cut_token(t, false);
+        t = next;
+      }
     bool base_firings = std::any_of(firings.begin(), firings.end(),
                                     [](const FiringRecord& f) { return !f.firing.withdrawn; });
     if (base_firings) {
@@ -496,14 +509,16 @@ struct Engine::Impl final : FactSource {
       if (!f.alive) continue;
       for (AlphaMemory* memory : f.memories) {
         if (memory->facts.size() == memory->base_size) continue;
-        memory->facts.resize(memory->base_size);
-        memory->truths.resize(memory->base_size);
+        // erase, not resize: shrinking needs none of resize's code for growing.
+        memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
+        memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
         for (Node* node : memory->negatives)
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
       }
-      identity.erase(f.identity, id);
     }
+    identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
+    live_by_type = base_live;
     firings.clear();
     pending_support.clear();
     for (Node* node : negations) recompute_all(node);
@@ -516,6 +531,8 @@ struct Engine::Impl final : FactSource {
   /// Marks where each alpha memory's base facts end; reset() cuts back to there.
   void mark_base() {
     base_fact_count = facts.size();
+    base_live = live_by_type;
+    identity.save();
     for (auto& m : alpha_memories) {
       m->base_size = m->facts.size();
       for (AlphaMemory::BaseIndex& index : m->indexes) {
@@ -539,6 +556,7 @@ struct Engine::Impl final : FactSource {
       for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
     }
     facts.clear();
+    live_by_type.assign(rules->types.size(), 0);
     identity.clear();
     firings.clear();
     pending_support.clear();
@@ -585,6 +603,7 @@ struct Engine::Impl final : FactSource {
     record.origin = origin;
     record.truth = truth;
     record.alive = true;
+    ++live_by_type[type];
     record.supports.clear();
     record.memories.clear();
     record.tokens = nullptr;
@@ -600,6 +619,7 @@ struct Engine::Impl final : FactSource {
     FactRecord& f = facts[id];
     leave_network(id);
     f.alive = false;
+    --live_by_type[f.type];
     identity.erase(f.identity, id);
   }
 
@@ -694,8 +714,10 @@ struct Engine::Impl final : FactSource {
     f.memories.push_back(memory);
     for (Node* node : memory->successors)
       // Most joins wait on a parent memory that is empty for this patient: skipping them here
-      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping.
-      if (!node->parent->tokens.empty() || node->kind == Node::Kind::negative) right_activate(node, id, truth);
+      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping. A
+      // negative node has an owner token per parent token, so with no parent tokens it has
+      // nothing to look at again either.
+      if (!node->parent->tokens.empty()) right_activate(node, id, truth);
   }
 
   void leave_network(FactId id) {
@@ -752,15 +774,22 @@ struct Engine::Impl final : FactSource {
   }
 
   Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
-    Token* t = pool.make();
-    t->parent = parent;
-    t->node = node;
-    t->fact = fact;
-    t->truth = truth;
-    t->serial = next_serial++;
-    t->index_in_node = static_cast<std::uint32_t>(node->tokens.size());
+    Token* t = pool.take();
+    // Every field written once, here (TokenPool::make would clear them first).
+    *t = Token{.parent = parent,
+               .node = node,
+               .fact = fact,
+               .truth = truth,
+               .local = Truth::yes,
+               .serial = next_serial++,
+               .index_in_node = static_cast<std::uint32_t>(node->tokens.size()),
+               .firing = kNoFiring,
+               .first_child = nullptr,
+               .next_sibling = parent->first_child,
+               .prev_sibling = nullptr,
+               .next_of_fact = nullptr,
+               .prev_of_fact = nullptr};
     node->tokens.push_back(t);
-    t->next_sibling = parent->first_child;
     if (parent->first_child) parent->first_child->prev_sibling = t;
     parent->first_child = t;
     if (fact != kNoFact) {
@@ -859,6 +888,48 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  /// remove_token for reset(), which drops every fact after the base at once: a token's place
+  /// in the token list of such a fact, and in the child list of a parent being cut with it,
+  /// goes with them, so only the lists that outlive the reset are unlinked. A cut token keeps
+  /// its `next_of_fact` until the pool hands it out again (not before reset() is done), so
+  /// reset() walks the patient facts' lists past tokens already cut (serial 0).
+  void cut_token(Token* token, bool parent_cut) {
+    for (Token* child = token->first_child; child;) {
+      Token* next = child->next_sibling;
+      cut_token(child, true);
+      child = next;
+    }
+    Node* node = token->node;
+    if (node->kind == Node::Kind::production && token->firing != kNoFiring) {
+      // withdraw() without its truth maintenance: the concluded facts after the base go anyway.
+      FiringRecord& record = firings[token->firing];
+      record.firing.withdrawn = true;
+      record.token = nullptr;
+      for (FactId fact : record.concluded) {
+        if (fact >= base_fact_count) continue;
+        auto& s = facts[fact].supports;
+        s.erase(std::find(s.begin(), s.end(), token->firing));
+      }
+    }
+    if (token->fact < base_fact_count) {
+      if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
+      else facts[token->fact].tokens = token->next_of_fact;
+      if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+    }
+    if (!parent_cut) {
+      if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
+      else token->parent->first_child = token->next_sibling;
+      if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+    }
+    auto& memory = node->tokens;
+    Token* last = memory.back();
+    memory[token->index_in_node] = last;
+    last->index_in_node = token->index_in_node;
+    memory.pop_back();
+    token->serial = 0;  // stale agenda entries see this
+    pool.release(token);
+  }
+
   void remove_descendants(Token* token) {
     while (token->first_child) remove_token(token->first_child);
   }
@@ -908,10 +979,11 @@ struct Engine::Impl final : FactSource {
     f.production = node->production;
     f.truth = token->truth;
     f.withdrawn = false;
-    f.matched.clear();
-    for (const Token* t = token->parent; t && t->node->kind != Node::Kind::root; t = t->parent)
-      if (t->fact != kNoFact && t->node->kind == Node::Kind::join) f.matched.push_back(t->fact);
-    std::reverse(f.matched.begin(), f.matched.end());
+    // Filled from the last pattern up, as the token chain runs; its size is known beforehand.
+    f.matched.resize(node->joins_above);
+    std::size_t at = node->joins_above;
+    for (const Token* t = token->parent; at > 0; t = t->parent)
+      if (t->node->kind == Node::Kind::join) f.matched[--at] = t->fact;
     f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
     for (const VarLocation& l : node->bindings) {
       const Token* t = token->parent;
@@ -981,7 +1053,8 @@ struct Engine::Impl final : FactSource {
 
   RunResult run() {
     RunResult result;
-    std::vector<RuleId> recent;
+    std::vector<RuleId>& recent = recent_rules;
+    recent.clear();
     while (!agenda.empty()) {
       AgendaEntry entry = agenda.top();
       agenda.pop();
@@ -1076,6 +1149,10 @@ std::vector<FactId> Engine::facts() const {
     if (impl_->facts[id].alive) out[live++] = id;
   out.resize(live);
   return out;
+}
+
+std::size_t Engine::fact_count(TypeId type) const {
+  return type < impl_->live_by_type.size() ? impl_->live_by_type[type] : 0;
 }
 
 std::vector<FiringId> Engine::supports(FactId fact) const { return impl_->facts.at(fact).supports; }

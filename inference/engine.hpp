@@ -146,6 +146,9 @@ class Engine {
   Truth truth_of(FactId fact) const;
   /// Live facts in id order (assertion order).
   std::vector<FactId> facts() const;
+  /// How many live facts of one type there are (kb, input, derived and placeholders alike),
+  /// without walking working memory.
+  std::size_t fact_count(TypeId type) const;
   /// The live firings that concluded a derived fact.
   std::vector<FiringId> supports(FactId fact) const;
 

@@ -130,19 +130,25 @@ struct Node {
   std::int32_t level = 1;
   std::int32_t salience = 0;
   std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
+  std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
 };
 
 /// Tokens are created and destroyed at a high rate; recycle them.
 class TokenPool {
  public:
   Token* make() {
+    Token* token = take();
+    *token = Token{};
+    return token;
+  }
+  /// A token as last left, for a caller that sets every field itself.
+  Token* take() {
     if (free_.empty()) {
       chunks_.push_back(std::make_unique<Token[]>(kChunk));
       for (std::size_t i = kChunk; i-- > 0;) free_.push_back(&chunks_.back()[i]);
     }
     Token* token = free_.back();
     free_.pop_back();
-    *token = Token{};
     return token;
   }
   void release(Token* token) { free_.push_back(token); }
@@ -189,35 +195,66 @@ class Recycling {
 };
 
 /// Facts by identity hash: open addressing with linear probing, no allocation per entry.
-/// Erased entries leave tombstones until the next clear() or growth.
+/// Erasing shifts the entries after it back (Knuth's algorithm R) instead of leaving
+/// tombstones: reset() erases a patient's facts, and tombstones would fill the table and
+/// force a rehash every few patients.
 class FactIndex {
  public:
   void insert(std::size_t hash, FactId id) {
-    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
     place(hash, id);
   }
   void erase(std::size_t hash, FactId id) {
-    for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].hash == hash && slots_[i].id == id) {
-        slots_[i].id = kTombstone;
-        --live_;
-        return;
-      }
+    if (slots_.empty()) return;
+    std::size_t i = hash & mask();
+    for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
+      if (slots_[i].hash == hash && slots_[i].id == id) break;
+    if (slots_[i].id == kEmpty) return;
+    // Move back each later entry of the cluster whose home is not in (i, j]: a search for it
+    // would otherwise stop at the hole.
+    for (std::size_t j = (i + 1) & mask(); slots_[j].id != kEmpty; j = (j + 1) & mask()) {
+      const std::size_t home = slots_[j].hash & mask();
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i].id = kEmpty;
+    --live_;
   }
   template <class Visit>  // bool visit(FactId): false stops
   void find(std::size_t hash, Visit&& visit) const {
     if (slots_.empty()) return;
     for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].hash == hash && slots_[i].id != kTombstone && !visit(slots_[i].id)) return;
+      if (slots_[i].hash == hash && !visit(slots_[i].id)) return;
   }
   void clear() {
     for (auto& s : slots_) s.id = kEmpty;
-    used_ = live_ = 0;
+    live_ = 0;
+  }
+  /// save() keeps the table as it is (the rule base's facts); restore() puts it back in one
+  /// copy, which is cheaper than erasing a patient's facts one by one.
+  void save() {
+    saved_ = slots_;
+    saved_live_ = live_;
+  }
+  void restore() {
+    if (slots_.size() != saved_.size()) {
+      // Grown since save(): keep the size (the next patient would grow it again) and save the
+      // saved entries again at this size.
+      const std::vector<Slot> base = std::move(saved_);
+      clear();
+      for (const Slot& s : base)
+        if (s.id != kEmpty) place(s.hash, s.id);
+      save();
+      return;
+    }
+    slots_ = saved_;
+    live_ = saved_live_;
   }
 
  private:
   static constexpr FactId kEmpty = ~FactId{0};
-  static constexpr FactId kTombstone = ~FactId{0} - 1;
   struct Slot {
     std::size_t hash = 0;
     FactId id = kEmpty;
@@ -227,23 +264,21 @@ class FactIndex {
     std::size_t i = hash & mask();
     while (slots_[i].id != kEmpty) i = (i + 1) & mask();
     slots_[i] = Slot{hash, id};
-    ++used_;
     ++live_;
   }
-  /// Rehashes at a size fit for the live entries: tombstones left by reset() go, and the
-  /// table does not grow with the number of patients seen.
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     std::size_t capacity = 64;
     while ((live_ + 1) * 2 > capacity) capacity *= 2;
     slots_.assign(capacity, Slot{});
-    used_ = live_ = 0;
+    live_ = 0;
     for (const Slot& s : old)
-      if (s.id != kEmpty && s.id != kTombstone) place(s.hash, s.id);
+      if (s.id != kEmpty) place(s.hash, s.id);
   }
   std::vector<Slot> slots_;
-  std::size_t used_ = 0;  // live entries and tombstones
   std::size_t live_ = 0;
+  std::vector<Slot> saved_;
+  std::size_t saved_live_ = 0;
 };
 
 }  // namespace rapa::inference

@@ -183,8 +183,7 @@ class RapaSide {
       engine_->assert_fact(type, std::span<const inference::Value>(slots));
     run();
     totals.fired += engine_->fired();
-    for (const inference::FactId fact : engine_->facts())
-      if (engine_->type_of(fact) == workload_.advice_type) ++totals.advice;
+    totals.advice += engine_->fact_count(workload_.advice_type);
   }
 
   void run() {
