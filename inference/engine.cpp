@@ -888,6 +888,30 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  // The three lists a token is in: its fact's, its parent's children, its node's memory.
+  void unlink_from_fact(Token* token) {
+    if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
+    else facts[token->fact].tokens = token->next_of_fact;
+    if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+  }
+
+  void unlink_from_parent(Token* token) {
+    if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
+    else token->parent->first_child = token->next_sibling;
+    if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+  }
+
+  /// Out of its node's memory and back to the pool; stale agenda entries see serial 0.
+  void drop_from_memory(Token* token) {
+    auto& memory = token->node->tokens;
+    Token* last = memory.back();
+    memory[token->index_in_node] = last;
+    last->index_in_node = token->index_in_node;
+    memory.pop_back();
+    token->serial = 0;
+    pool.release(token);
+  }
+
   /// remove_token for reset(), which drops every fact after the base at once: a token's place
   /// in the token list of such a fact, and in the child list of a parent being cut with it,
   /// goes with them, so only the lists that outlive the reset are unlinked. A cut token keeps
@@ -912,22 +936,12 @@ struct Engine::Impl final : FactSource {
       }
     }
     if (token->fact < base_fact_count) {
-      if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
-      else facts[token->fact].tokens = token->next_of_fact;
-      if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+      unlink_from_fact(token);
     }
     if (!parent_cut) {
-      if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
-      else token->parent->first_child = token->next_sibling;
-      if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+      unlink_from_parent(token);
     }
-    auto& memory = node->tokens;
-    Token* last = memory.back();
-    memory[token->index_in_node] = last;
-    last->index_in_node = token->index_in_node;
-    memory.pop_back();
-    token->serial = 0;  // stale agenda entries see this
-    pool.release(token);
+    drop_from_memory(token);
   }
 
   void remove_descendants(Token* token) {
@@ -939,22 +953,12 @@ struct Engine::Impl final : FactSource {
     Node* node = token->node;
     if (node->kind == Node::Kind::production && token->firing != kNoFiring) withdraw(token->firing);
     if (token->fact != kNoFact) {
-      if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
-      else facts[token->fact].tokens = token->next_of_fact;
-      if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+      unlink_from_fact(token);
     }
     if (token->parent) {
-      if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
-      else token->parent->first_child = token->next_sibling;
-      if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+      unlink_from_parent(token);
     }
-    auto& memory = node->tokens;
-    Token* last = memory.back();
-    memory[token->index_in_node] = last;
-    last->index_in_node = token->index_in_node;
-    memory.pop_back();
-    token->serial = 0;  // stale agenda entries see this
-    pool.release(token);
+    drop_from_memory(token);
   }
 
   // FactSource, for the interpreter inside negations.
