@@ -27,10 +27,8 @@ bool identical(const Value& a, const Value& b) {
 
 std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
   std::size_t h = type * 0x9E3779B97F4A7C15ull;
-  for (const Value& v : slots) {
-    std::size_t vh = v.is_unknown() ? 0x51ED27 + static_cast<std::size_t>(v.reason()) : v.hash();
-    h = (h ^ vh) * 0x100000001B3ull;
-  }
+  // An unknown's hash covers its reason, as identity does.
+  for (const Value& v : slots) h = (h ^ v.hash()) * 0x100000001B3ull;
   return h;
 }
 
@@ -126,20 +124,25 @@ struct Engine::Impl final : FactSource {
   /// diagnosis.code) instead of trying every memory of the type.
   struct Dispatch {
     std::optional<SlotIndex> slot;
-    std::unordered_map<std::size_t, std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> by_value;
+    HashTable<std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> by_value;
     std::vector<AlphaMemory*> rest;  // memories with no identity test on that slot
 
     const std::vector<AlphaMemory*>* bucket(const Value& v) const {
-      auto found = by_value.find(v.hash());
-      if (found == by_value.end()) return nullptr;
-      for (const auto& [value, memories] : found->second)
+      const auto* chain = by_value.find(v.hash());
+      if (!chain) return nullptr;
+      for (const auto& [value, memories] : *chain)
         if (value.same(v)) return &memories;
       return nullptr;
     }
   };
   std::vector<Dispatch> dispatch;
-  std::unordered_map<const Pattern*, AlphaMemory*> alpha_of_pattern;
+  HashTable<AlphaMemory*> alpha_of_pattern;  // by the Pattern's address
+  static std::size_t key_of(const Pattern& pattern) { return reinterpret_cast<std::uintptr_t>(&pattern); }
   std::vector<std::unique_ptr<Node>> nodes;
+  /// By Node::index: whether the node's memory holds a token. Most joins wait on a parent
+  /// memory that is empty for this patient; a fact entering their alpha memory skips them
+  /// (Doorenbos's null right activations) by reading this, not the nodes.
+  std::vector<std::uint8_t> has_tokens;
   Node* root = nullptr;
   Token* root_token = nullptr;
   TokenPool pool;
@@ -231,6 +234,7 @@ struct Engine::Impl final : FactSource {
   Node* add_node(Node::Kind kind, Node* parent) {
     nodes.push_back(std::make_unique<Node>());
     Node* node = nodes.back().get();
+    node->index = static_cast<std::uint32_t>(nodes.size() - 1);
     node->kind = kind;
     node->parent = parent;
     node->depth = parent ? static_cast<std::uint16_t>(parent->depth + 1) : 0;
@@ -244,6 +248,7 @@ struct Engine::Impl final : FactSource {
     // Deepest first: when one fact enters a memory shared by two joins of one chain, the
     // deeper join must see it before the shallower join's new tokens reach it.
     auto at = std::find_if(s.begin(), s.end(), [&](const Node* n) { return n->depth < node->depth; });
+    memory->successor_parents.insert(memory->successor_parents.begin() + (at - s.begin()), node->parent->index);
     s.insert(at, node);
     if (node->kind != Node::Kind::negative) return;
     memory->negatives.clear();  // in the successors' order, which is the order they look again
@@ -256,7 +261,7 @@ struct Engine::Impl final : FactSource {
     for (const Element& e : body) {
       if (e.kind == Element::Kind::pattern) {
         AlphaMemory* memory = alpha_memory_for(e.pattern);
-        alpha_of_pattern[&e.pattern] = memory;
+        alpha_of_pattern[key_of(e.pattern)] = memory;
         subscribe(memory, node);
       } else {
         subscribe_body(e.body, node);
@@ -277,6 +282,7 @@ struct Engine::Impl final : FactSource {
         build_chain(rule, r, static_cast<std::uint16_t>(p));
     }
     build_dispatch();
+    has_tokens.assign(nodes.size(), 0);
   }
 
   /// The identity constants a memory requires of `slot`: one value, several (one_of), or none.
@@ -352,6 +358,7 @@ struct Engine::Impl final : FactSource {
     for (Node* child : parent->children)
       if (child->kind == Node::Kind::join && same_join(*child, *fresh)) return child;
     Node* join = fresh.get();
+    join->index = static_cast<std::uint32_t>(nodes.size());
     nodes.push_back(std::move(fresh));
     parent->children.push_back(join);
     subscribe(join->alpha, join);
@@ -385,7 +392,7 @@ struct Engine::Impl final : FactSource {
       join->parent = node;
       join->depth = static_cast<std::uint16_t>(node->depth + 1);
       join->alpha = alpha_memory_for(pattern);
-      alpha_of_pattern[&pattern] = join->alpha;
+      alpha_of_pattern[key_of(pattern)] = join->alpha;
       auto from_token = [&](VarId var) {
         Operand o;
         const VarLocation* l = location_of(var);
@@ -429,10 +436,12 @@ struct Engine::Impl final : FactSource {
         jt.rhs = operand_of(test.rhs);
         join->tests.push_back(std::move(jt));
       }
+      for (JoinTest& t : join->tests)
+        t.fact_same_token = t.op == Op::same && t.choices.empty() && t.lhs.source == Operand::Source::fact &&
+                            t.rhs.source == Operand::Source::token;
       for (std::size_t i = 0; i < join->tests.size(); ++i) {
         const JoinTest& t = join->tests[i];
-        if (t.op == Op::same && t.choices.empty() && t.lhs.source == Operand::Source::fact &&
-            t.rhs.source == Operand::Source::token) {
+        if (t.fact_same_token) {
           join->hashed_test = static_cast<int>(i);
           if (!join->alpha->index_on(t.lhs.slot)) join->alpha->indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
           break;
@@ -462,6 +471,7 @@ struct Engine::Impl final : FactSource {
     root_token->node = root;
     root_token->serial = next_serial++;
     root->tokens.push_back(root_token);
+    has_tokens[root->index] = 1;
     load_base();
   }
 
@@ -712,12 +722,10 @@ struct Engine::Impl final : FactSource {
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
     f.memories.push_back(memory);
-    for (Node* node : memory->successors)
-      // Most joins wait on a parent memory that is empty for this patient: skipping them here
-      // is Doorenbos's "null right activation" saving, without the unlinking bookkeeping. A
-      // negative node has an owner token per parent token, so with no parent tokens it has
-      // nothing to look at again either.
-      if (!node->parent->tokens.empty()) right_activate(node, id, truth);
+    // A successor whose parent holds no token has nothing to join with; a negative node has an
+    // owner token per parent token, so with none it has nothing to look at again either.
+    for (std::size_t i = 0; i < memory->successors.size(); ++i)
+      if (has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
   }
 
   void leave_network(FactId id) {
@@ -748,7 +756,7 @@ struct Engine::Impl final : FactSource {
     }
     const Token* t = parent;
     for (std::uint16_t i = 0; i < o.up; ++i) t = t->parent;
-    return facts[t->fact].slots[o.slot];
+    return t->slots[o.slot];
   }
 
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
@@ -756,6 +764,13 @@ struct Engine::Impl final : FactSource {
     Truth truth = truth_and(parent->truth, alpha_truth);
     // The tests first: most joins fail on one, and then nothing else matters.
     for (const JoinTest& test : join->tests) {
+      if (test.fact_same_token) {
+        const Token* t = parent;
+        for (std::uint16_t i = 0; i < test.rhs.up; ++i) t = t->parent;
+        truth = truth_and(truth, compare(Op::same, slots[test.lhs.slot], t->slots[test.rhs.slot]));
+        if (truth == Truth::no) return truth;
+        continue;
+      }
       const Value& lhs = operand_value(test.lhs, parent, slots);
       Truth t = Truth::no;
       if (test.choices.empty()) {
@@ -779,6 +794,7 @@ struct Engine::Impl final : FactSource {
     *t = Token{.parent = parent,
                .node = node,
                .fact = fact,
+               .slots = nullptr,
                .truth = truth,
                .local = Truth::yes,
                .serial = next_serial++,
@@ -790,10 +806,12 @@ struct Engine::Impl final : FactSource {
                .next_of_fact = nullptr,
                .prev_of_fact = nullptr};
     node->tokens.push_back(t);
+    has_tokens[node->index] = 1;
     if (parent->first_child) parent->first_child->prev_sibling = t;
     parent->first_child = t;
     if (fact != kNoFact) {
       FactRecord& f = facts[fact];
+      t->slots = f.slots.data();
       t->next_of_fact = f.tokens;
       if (f.tokens) f.tokens->prev_of_fact = t;
       f.tokens = t;
@@ -816,8 +834,8 @@ struct Engine::Impl final : FactSource {
           const Value& key = operand_value(test.rhs, parent, nullptr);
           const AlphaMemory::BaseIndex* index = memory.index_on(test.lhs.slot);
           if (index && !key.is_unknown()) {
-            if (auto bucket = index->by_hash.find(key.hash()); bucket != index->by_hash.end())
-              for (std::uint32_t at : bucket->second) try_at(at);
+            if (const auto* bucket = index->by_hash.find(key.hash()))
+              for (std::uint32_t at : *bucket) try_at(at);
             for (std::uint32_t at : index->unknown) try_at(at);
             first = memory.base_size;  // the rest are facts added since: scan them
           }
@@ -866,7 +884,7 @@ struct Engine::Impl final : FactSource {
     for (const VarLocation& l : node->env_layout) {
       const Token* t = parent;
       while (t->node->depth > l.depth) t = t->parent;
-      negation_env[l.var] = facts[t->fact].slots[l.slot];
+      negation_env[l.var] = t->slots[l.slot];
     }
     return negation_env;
   }
@@ -908,6 +926,7 @@ struct Engine::Impl final : FactSource {
     memory[token->index_in_node] = last;
     last->index_in_node = token->index_in_node;
     memory.pop_back();
+    if (memory.empty()) has_tokens[token->node->index] = 0;
     token->serial = 0;
     pool.release(token);
   }
@@ -963,7 +982,9 @@ struct Engine::Impl final : FactSource {
 
   // FactSource, for the interpreter inside negations.
   std::span<const FactId> candidates(const Pattern& pattern) const override {
-    return alpha_of_pattern.at(&pattern)->facts;
+    const auto* memory = alpha_of_pattern.find(key_of(pattern));
+    if (!memory) throw std::out_of_range("candidates: a pattern outside the rule base");
+    return (*memory)->facts;
   }
   std::span<const Value> slots(FactId fact) const override { return facts[fact].slots; }
   Truth existence(FactId fact) const override { return facts[fact].truth; }

@@ -14,6 +14,7 @@
 //   unknown value or an undetermined fact took part).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -36,6 +37,9 @@ struct Token {
   Token* parent = nullptr;
   Node* node = nullptr;
   FactId fact = kNoFact;       // join tokens: the fact this step matched
+  /// Join tokens: that fact's slots, which stay where they are while the fact (and so the
+  /// token) lives; joins read them without going through working memory.
+  const Value* slots = nullptr;
   Truth truth = Truth::yes;    // of the whole partial match
   Truth local = Truth::yes;    // negative-node owners: the negation's own truth
   std::uint64_t serial = 0;    // unique per creation: agenda entries check it
@@ -48,6 +52,63 @@ struct Token {
   // The tokens that matched the same fact, so that retracting it finds them.
   Token* next_of_fact = nullptr;
   Token* prev_of_fact = nullptr;
+};
+
+/// A map from a 64-bit key (a hash, or an address) to a value, filled while the network is
+/// built and read on every fact: open addressing over a power-of-two table, so a lookup is a
+/// multiply, a shift and a probe where std::unordered_map divides by a prime. The multiply
+/// takes the high bits, since a Value's hash of a round number has its low bits all zero.
+template <class V>
+class HashTable {
+ public:
+  /// The value under `key`, default-constructed when new.
+  V& operator[](std::size_t key) {
+    if ((size_ + 1) * 2 > keys_.size()) grow();
+    std::size_t i = home(key);
+    for (; used_[i]; i = (i + 1) & (keys_.size() - 1))
+      if (keys_[i] == key) return values_[i];
+    used_[i] = 1;
+    keys_[i] = key;
+    ++size_;
+    return values_[i];
+  }
+  const V* find(std::size_t key) const {
+    if (size_ == 0) return nullptr;
+    for (std::size_t i = home(key); used_[i]; i = (i + 1) & (keys_.size() - 1))
+      if (keys_[i] == key) return &values_[i];
+    return nullptr;
+  }
+  void clear() {
+    keys_.clear();
+    values_.clear();
+    used_.clear();
+    size_ = 0;
+    shift_ = 64;
+  }
+
+ private:
+  std::size_t home(std::size_t key) const {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void grow() {
+    std::vector<std::size_t> keys = std::move(keys_);
+    std::vector<V> values = std::move(values_);
+    std::vector<std::uint8_t> used = std::move(used_);
+    const std::size_t capacity = keys.empty() ? 8 : keys.size() * 2;
+    keys_.assign(capacity, 0);
+    values_.clear();
+    values_.resize(capacity);
+    used_.assign(capacity, 0);
+    size_ = 0;
+    shift_ = 64 - std::countr_zero(capacity);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (used[i]) (*this)[keys[i]] = std::move(values[i]);
+  }
+  std::vector<std::size_t> keys_;
+  std::vector<V> values_;
+  std::vector<std::uint8_t> used_;
+  std::size_t size_ = 0;
+  int shift_ = 64;
 };
 
 /// Facts of one type that pass the same constant tests.
@@ -64,7 +125,7 @@ struct AlphaMemory {
   /// scanned.
   struct BaseIndex {
     SlotIndex slot = 0;
-    std::unordered_map<std::size_t, std::vector<std::uint32_t>> by_hash;
+    HashTable<std::vector<std::uint32_t>> by_hash;
     std::vector<std::uint32_t> unknown;  // base facts whose slot is unknown: match anything
   };
   std::vector<BaseIndex> indexes;
@@ -75,6 +136,9 @@ struct AlphaMemory {
     return nullptr;
   }
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
+  /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
+  /// checks the parents' flags in one small array instead of visiting every successor node.
+  std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
 };
 
@@ -93,6 +157,9 @@ struct JoinTest {
   Operand lhs;
   Operand rhs;
   std::vector<Operand> choices;  // non-empty: lhs is one of them
+  /// `fact.slot same ?var bound above`: the shape of almost every join (a shared variable),
+  /// tested without the general operand dispatch.
+  bool fact_same_token = false;
 };
 
 /// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`.
@@ -108,6 +175,7 @@ struct Node {
   Node* parent = nullptr;
   std::vector<Node*> children;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
+  std::uint32_t index = 0;           // its place in the engine's list of nodes
   std::uint64_t reset_mark = 0;      // negative nodes: the last reset() that listed it
   std::vector<Token*> tokens;        // this node's memory
 

@@ -52,56 +52,40 @@ class Value {
  public:
   enum class Kind : std::uint8_t { symbol, integer, number, text, unknown };
 
-  Value() : kind_(Kind::unknown) { bits_.reason = UnknownReason::not_asked; }
-  static Value symbol(Symbol s) { Value v(Kind::symbol); v.bits_.symbol = s; return v; }
-  static Value text(Symbol s) { Value v(Kind::text); v.bits_.symbol = s; return v; }
-  static Value integer(std::int64_t i) { Value v(Kind::integer); v.bits_.integer = i; return v; }
-  static Value number(double d) { Value v(Kind::number); v.bits_.number = d; return v; }
-  static Value unknown(UnknownReason r) { Value v(Kind::unknown); v.bits_.reason = r; return v; }
+  Value() = default;
+  static Value symbol(Symbol s) { return Value(Kind::symbol, s); }
+  static Value text(Symbol s) { return Value(Kind::text, s); }
+  static Value integer(std::int64_t i) { return Value(Kind::integer, std::bit_cast<std::uint64_t>(i)); }
+  /// -0.0 is stored as 0.0: the two are the same number, and identity compares the bits.
+  static Value number(double d) { return Value(Kind::number, std::bit_cast<std::uint64_t>(d == 0 ? 0.0 : d)); }
+  static Value unknown(UnknownReason r) { return Value(Kind::unknown, static_cast<std::uint64_t>(r)); }
 
   Kind kind() const { return kind_; }
   bool is_unknown() const { return kind_ == Kind::unknown; }
   bool is_numeric() const { return kind_ == Kind::integer || kind_ == Kind::number; }
-  Symbol as_symbol() const { return bits_.symbol; }  // symbol or text
-  std::int64_t as_integer() const { return bits_.integer; }
-  double as_double() const { return kind_ == Kind::integer ? static_cast<double>(bits_.integer) : bits_.number; }
-  UnknownReason reason() const { return bits_.reason; }
+  Symbol as_symbol() const { return static_cast<Symbol>(payload_); }  // symbol or text
+  std::int64_t as_integer() const { return std::bit_cast<std::int64_t>(payload_); }
+  double as_double() const {
+    return kind_ == Kind::integer ? static_cast<double>(as_integer()) : std::bit_cast<double>(payload_);
+  }
+  UnknownReason reason() const { return static_cast<UnknownReason>(payload_); }
 
-  /// Identity: same kind and same value (3 is not 3.0; two unknowns are never the same).
-  /// Inline: the engine asks this of every join and every fact it indexes.
+  // Every kind keeps its value in one 64-bit word, so identity and hashing need no switch on
+  // the kind: the engine asks them of every join and every fact it indexes.
+
+  /// Identity: same kind and same value (3 is not 3.0; two unknowns are never the same; a NaN
+  /// is the same as a NaN of the same bits, so a fact set holds it once).
   bool same(const Value& other) const {
-    if (kind_ != other.kind_) return false;
-    switch (kind_) {
-      case Kind::symbol:
-      case Kind::text: return bits_.symbol == other.bits_.symbol;
-      case Kind::integer: return bits_.integer == other.bits_.integer;
-      case Kind::number: return bits_.number == other.bits_.number;
-      case Kind::unknown: return false;
-    }
-    return false;
+    return kind_ == other.kind_ && payload_ == other.payload_ && kind_ != Kind::unknown;
   }
   std::size_t hash() const {
-    std::uint64_t payload = 0;
-    switch (kind_) {
-      case Kind::symbol:
-      case Kind::text: payload = bits_.symbol; break;
-      case Kind::integer: payload = static_cast<std::uint64_t>(bits_.integer); break;
-      // +0.0 and -0.0 are the same number; hash them alike.
-      case Kind::number: payload = bits_.number == 0 ? 0 : std::bit_cast<std::uint64_t>(bits_.number); break;
-      case Kind::unknown: payload = 0; break;
-    }
-    return static_cast<std::size_t>((payload * 0x9E3779B97F4A7C15ull) ^ static_cast<std::uint64_t>(kind_));
+    return static_cast<std::size_t>((payload_ * 0x9E3779B97F4A7C15ull) ^ static_cast<std::uint64_t>(kind_));
   }
 
  private:
-  explicit Value(Kind kind) : kind_(kind) {}
-  Kind kind_;
-  union {
-    Symbol symbol;
-    std::int64_t integer;
-    double number;
-    UnknownReason reason;
-  } bits_{};
+  Value(Kind kind, std::uint64_t payload) : payload_(payload), kind_(kind) {}
+  std::uint64_t payload_ = static_cast<std::uint64_t>(UnknownReason::not_asked);
+  Kind kind_ = Kind::unknown;
 };
 
 /// Three-valued truth: a test on an unknown value is undetermined, never false.
