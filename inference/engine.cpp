@@ -125,9 +125,13 @@ struct Engine::Impl final : FactSource {
   struct Dispatch {
     std::optional<SlotIndex> slot;
     HashTable<std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> by_value;
+    /// The same lists for symbol values (most are: lab.test, diagnosis.code), found by the
+    /// symbol's number, which is small and dense: one index instead of a hash probe.
+    std::vector<const std::vector<AlphaMemory*>*> by_symbol;
     std::vector<AlphaMemory*> rest;  // memories with no identity test on that slot
 
     const std::vector<AlphaMemory*>* bucket(const Value& v) const {
+      if (v.kind() == Value::Kind::symbol) return v.as_symbol() < by_symbol.size() ? by_symbol[v.as_symbol()] : nullptr;
       const auto* chain = by_value.find(v.hash());
       if (!chain) return nullptr;
       for (const auto& [value, memories] : *chain)
@@ -324,6 +328,14 @@ struct Engine::Impl final : FactSource {
           else at->second.push_back(m);
         }
       }
+      // After every insertion, so that the lists no longer move.
+      d.by_value.for_each([&](std::size_t, const auto& chain) {
+        for (const auto& [value, listed] : chain) {
+          if (value.kind() != Value::Kind::symbol) continue;
+          if (value.as_symbol() >= d.by_symbol.size()) d.by_symbol.resize(value.as_symbol() + 1, nullptr);
+          d.by_symbol[value.as_symbol()] = &listed;
+        }
+      });
     }
   }
 

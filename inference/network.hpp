@@ -78,6 +78,11 @@ class HashTable {
       if (keys_[i] == key) return &values_[i];
     return nullptr;
   }
+  template <class Visit>  // visit(key, value)
+  void for_each(Visit&& visit) const {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (used_[i]) visit(keys_[i], values_[i]);
+  }
   void clear() {
     keys_.clear();
     values_.clear();
