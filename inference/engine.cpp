@@ -1,11 +1,11 @@
 #include "inference/engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <functional>
 #include <map>
 #include <optional>
-#include <queue>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -69,22 +69,57 @@ std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
 /// Agenda order: lower level first (a conclusion is complete before rules that read it run),
 /// then higher salience, then rule order in the rule base, then production, then the order in
 /// which the activations appeared. Deterministic for a given sequence of operations.
-struct AgendaEntry {
-  std::int32_t level;
-  std::int32_t salience;
-  RuleId rule;
-  std::uint16_t production;
-  std::uint64_t serial;
-  Token* token;
-};
-struct AgendaAfter {
-  bool operator()(const AgendaEntry& a, const AgendaEntry& b) const {
-    if (a.level != b.level) return a.level > b.level;
-    if (a.salience != b.salience) return a.salience < b.salience;
-    if (a.rule != b.rule) return a.rule > b.rule;
-    if (a.production != b.production) return a.production > b.production;
-    return a.serial > b.serial;
+///
+/// The first four keys belong to the production node, so they are ranked once, when the network
+/// is built (Node::agenda_rank), and the agenda is a queue per rank: activations are added as
+/// their tokens are made, in serial order, so appending keeps each queue in the fifth key's
+/// order without comparing anything. A bit per rank finds the first queue that is not empty.
+class Agenda {
+ public:
+  struct Activation {
+    Token* token;
+    std::uint64_t serial;  // the token's when added: a token removed since has another
+  };
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+  explicit Agenda(std::size_t ranks = 0) : queues_(ranks), nonempty_((ranks + 63) / 64, 0) {}
+
+  void push(std::uint32_t rank, Token* token) {
+    queues_[rank].items.push_back(Activation{token, token->serial});
+    nonempty_[rank / 64] |= std::uint64_t{1} << (rank % 64);
   }
+
+  /// The rank whose queue holds the next activation, or kNone when the agenda is empty.
+  std::uint32_t first_rank() const {
+    for (std::size_t word = 0; word < nonempty_.size(); ++word)
+      if (nonempty_[word] != 0)
+        return static_cast<std::uint32_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(nonempty_[word])));
+    return kNone;
+  }
+
+  const Activation& front(std::uint32_t rank) const { return queues_[rank].items[queues_[rank].head]; }
+
+  void pop(std::uint32_t rank) {
+    Queue& queue = queues_[rank];
+    if (++queue.head < queue.items.size()) return;
+    // Emptied: start the buffer over rather than let it grow run after run.
+    queue.items.clear();
+    queue.head = 0;
+    nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
+  }
+
+  void clear() {
+    for (Queue& queue : queues_) queue.items.clear(), queue.head = 0;
+    std::fill(nonempty_.begin(), nonempty_.end(), 0);
+  }
+
+ private:
+  struct Queue {
+    std::vector<Activation> items;
+    std::size_t head = 0;  // items before it were taken
+  };
+  std::vector<Queue> queues_;
+  std::vector<std::uint64_t> nonempty_;  // bit `rank % 64` of word `rank / 64`
 };
 
 }  // namespace
@@ -159,7 +194,7 @@ struct Engine::Impl final : FactSource {
   std::vector<FactId> pending_support;  // derived facts whose support changed
 
   // Agenda and results
-  std::priority_queue<AgendaEntry, std::vector<AgendaEntry>, AgendaAfter> agenda;
+  Agenda agenda;
   Recycling<FiringRecord> firings;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
@@ -172,6 +207,7 @@ struct Engine::Impl final : FactSource {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
     compute_levels();
     build_network();
+    rank_productions();
     start();
   }
 
@@ -277,6 +313,23 @@ struct Engine::Impl final : FactSource {
         build_chain(rule, r, static_cast<std::uint16_t>(p));
     }
     build_dispatch();
+  }
+
+  /// Numbers the production nodes in agenda order (see Agenda): level, then higher salience,
+  /// then rule, then production.
+  void rank_productions() {
+    std::vector<Node*> productions;
+    for (const auto& node : nodes)
+      if (node->kind == Node::Kind::production) productions.push_back(node.get());
+    std::sort(productions.begin(), productions.end(), [](const Node* a, const Node* b) {
+      if (a->level != b->level) return a->level < b->level;
+      if (a->salience != b->salience) return a->salience > b->salience;
+      if (a->rule != b->rule) return a->rule < b->rule;
+      return a->production < b->production;
+    });
+    for (std::size_t rank = 0; rank < productions.size(); ++rank)
+      productions[rank]->agenda_rank = static_cast<std::uint32_t>(rank);
+    agenda = Agenda(productions.size());
   }
 
   /// The identity constants a memory requires of `slot`: one value, several (one_of), or none.
@@ -560,7 +613,7 @@ struct Engine::Impl final : FactSource {
     identity.clear();
     firings.clear();
     pending_support.clear();
-    agenda = {};
+    agenda.clear();
     load_base();
   }
 
@@ -834,7 +887,7 @@ struct Engine::Impl final : FactSource {
       }
       case Node::Kind::production: {
         Token* t = make_token(node, parent, kNoFact, parent->truth);
-        agenda.push(AgendaEntry{node->level, node->salience, node->rule, node->production, t->serial, t});
+        agenda.push(node->agenda_rank, t);
         return;
       }
     }
@@ -1059,20 +1112,22 @@ struct Engine::Impl final : FactSource {
     RunResult result;
     std::vector<RuleId>& recent = recent_rules;
     recent.clear();
-    while (!agenda.empty()) {
-      AgendaEntry entry = agenda.top();
-      agenda.pop();
-      Token* token = entry.token;
-      if (token->serial != entry.serial || token->firing != kNoFiring) continue;  // removed meanwhile
-      if (result.fired == options.firing_limit) {
-        agenda.push(entry);
+    for (std::uint32_t rank; (rank = agenda.first_rank()) != Agenda::kNone;) {
+      const Agenda::Activation next = agenda.front(rank);
+      Token* token = next.token;
+      if (token->serial != next.serial || token->firing != kNoFiring) {  // removed meanwhile
+        agenda.pop(rank);
+        continue;
+      }
+      if (result.fired == options.firing_limit) {  // it stays first on the agenda
         result.completed = false;
         result.cycle = rules_in_loop(recent);
         return result;
       }
+      agenda.pop(rank);
+      recent.push_back(token->node->rule);
       fire(token);
       ++result.fired;
-      recent.push_back(entry.rule);
       if (recent.size() > 256) recent.erase(recent.begin(), recent.begin() + 128);
     }
     return result;
