@@ -1036,16 +1036,20 @@ struct Engine::Impl final : FactSource {
     f.production = node->production;
     f.truth = token->truth;
     f.withdrawn = false;
-    // Filled from the last pattern up, as the token chain runs; its size is known beforehand.
     f.matched.resize(node->joins_above);
+    // A variable this production does not bind (one local to a negation) reads as not asked.
+    // When it binds them all, every value is overwritten below and the old ones need no reset.
+    if (node->bindings.size() == rule.variables.size()) f.bindings.resize(rule.variables.size());
+    else f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
+    // lists the variables in the order their joins bound them, top down, so it is read backwards.
     std::size_t at = node->joins_above;
-    for (const Token* t = token->parent; at > 0; t = t->parent)
-      if (t->node->kind == Node::Kind::join) f.matched[--at] = t->fact;
-    f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
-    for (const VarLocation& l : node->bindings) {
-      const Token* t = token->parent;
-      while (t->node->depth > l.depth) t = t->parent;
-      f.bindings[l.var] = facts[t->fact].slots[l.slot];
+    auto binding = node->bindings.rbegin();
+    for (const Token* t = token->parent; at > 0; t = t->parent) {
+      if (t->node->kind != Node::Kind::join) continue;
+      f.matched[--at] = t->fact;
+      for (; binding != node->bindings.rend() && binding->depth == t->node->depth; ++binding)
+        f.bindings[binding->var] = facts[t->fact].slots[binding->slot];
     }
     token->firing = id;
     record.token = token;
