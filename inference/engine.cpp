@@ -1092,6 +1092,12 @@ struct Engine::Impl final : FactSource {
   /// Applies truth maintenance after an operation: a derived fact without support goes, one
   /// whose support changed from definite to undetermined (or back) is matched again.
   void settle() {
+    // Called after every assertion and firing, and most leave nothing to settle: the check
+    // alone, inlined, spares them the entry and exit of the loop below.
+    if (!pending_support.empty()) settle_pending();
+  }
+
+  void settle_pending() {
     while (!pending_support.empty()) {
       FactId id = pending_support.back();
       pending_support.pop_back();
