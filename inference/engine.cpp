@@ -1041,24 +1041,32 @@ struct Engine::Impl final : FactSource {
     // When it binds them all, every value is overwritten below and the old ones need no reset.
     if (node->bindings.size() == rule.variables.size()) f.bindings.resize(rule.variables.size());
     else f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
+    // alias anything, so after each Value written the compiler would load them again.
     // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
     // lists the variables in the order their joins bound them, top down, so it is read backwards.
+    FactId* matched = f.matched.data();
+    Value* values = f.bindings.data();
+    const VarLocation* first_binding = node->bindings.data();
+    const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
     std::size_t at = node->joins_above;
-    auto binding = node->bindings.rbegin();
     for (const Token* t = token->parent; at > 0; t = t->parent) {
       if (t->node->kind != Node::Kind::join) continue;
-      f.matched[--at] = t->fact;
-      for (; binding != node->bindings.rend() && binding->depth == t->node->depth; ++binding)
-        f.bindings[binding->var] = facts[t->fact].slots[binding->slot];
+      matched[--at] = t->fact;
+      const std::uint16_t depth = t->node->depth;
+      const Value* slots = facts[t->fact].slots.data();
+      for (; binding != first_binding && binding[-1].depth == depth; --binding)
+        values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
     record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
     for (const Action& action : rule.actions) {
       if (action.kind != Action::Kind::assert_fact) continue;
-      scratch_values.clear();
+      scratch_values.resize(action.assertion.slots.size());
+      Value* out = scratch_values.data();
       for (const Term& term : action.assertion.slots)
-        scratch_values.push_back(term_value(term, firings[id].firing.bindings));
+        *out++ = term.kind == Term::Kind::constant ? term.constant : values[term.var];
       conclude(id, action.assertion.type, scratch_values);
     }
     settle();
