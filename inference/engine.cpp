@@ -200,7 +200,6 @@ struct Engine::Impl final : FactSource {
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
-  std::vector<RuleId> recent_rules;    // run(): the last rules fired, kept between runs
   std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
@@ -1128,8 +1127,6 @@ struct Engine::Impl final : FactSource {
 
   RunResult run() {
     RunResult result;
-    std::vector<RuleId>& recent = recent_rules;
-    recent.clear();
     for (std::uint32_t rank; (rank = agenda.first_rank()) != Agenda::kNone;) {
       const Agenda::Activation next = agenda.front(rank);
       Token* token = next.token;
@@ -1139,23 +1136,22 @@ struct Engine::Impl final : FactSource {
       }
       if (result.fired == options.firing_limit) {  // it stays first on the agenda
         result.completed = false;
-        result.cycle = rules_in_loop(recent);
+        result.cycle = rules_in_loop(std::min<std::uint64_t>(result.fired, 256));
         return result;
       }
       agenda.pop(rank);
-      recent.push_back(token->node->rule);
       fire(token);
       ++result.fired;
-      if (recent.size() > 256) recent.erase(recent.begin(), recent.begin() + 128);
     }
     return result;
   }
 
-  /// The rules among the last firings before the limit, most frequent first: a loop keeps
-  /// firing the same few rules.
-  static std::vector<RuleId> rules_in_loop(const std::vector<RuleId>& recent) {
+  /// The rules of the last `last` firings, most frequent first: a loop keeps firing the same
+  /// few rules. The firing records are read rather than a list kept while firing: only a run
+  /// that reaches the limit needs it.
+  std::vector<RuleId> rules_in_loop(std::size_t last) const {
     std::map<RuleId, std::size_t> count;
-    for (RuleId r : recent) ++count[r];
+    for (std::size_t i = firings.size() - last; i < firings.size(); ++i) ++count[firings[i].firing.rule];
     std::vector<std::pair<std::size_t, RuleId>> order;
     for (auto [r, n] : count) order.emplace_back(n, r);
     std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
