@@ -1062,16 +1062,18 @@ struct Engine::Impl final : FactSource {
     if (f.truth == Truth::yes) ++definite_firings;
     for (const Action& action : rule.actions) {
       if (action.kind != Action::Kind::assert_fact) continue;
-      scratch_values.resize(action.assertion.slots.size());
+      const std::size_t size = action.assertion.slots.size();
+      // Grown, never shrunk: conclusions of other sizes follow, and growing value-initializes.
+      if (scratch_values.size() < size) scratch_values.resize(size);
       Value* out = scratch_values.data();
       for (const Term& term : action.assertion.slots)
         *out++ = term.kind == Term::Kind::constant ? term.constant : values[term.var];
-      conclude(id, action.assertion.type, scratch_values);
+      conclude(id, action.assertion.type, std::span<const Value>(scratch_values.data(), size));
     }
     settle();
   }
 
-  void conclude(FiringId firing, TypeId type, const std::vector<Value>& values) {
+  void conclude(FiringId firing, TypeId type, std::span<const Value> values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     const std::size_t hash = identity_hash(type, values);
     if (auto existing = find_identical(type, values, hash)) {
