@@ -87,13 +87,14 @@ class Agenda {
   void push(std::uint32_t rank, Token* token) {
     queues_[rank].items.push_back(Activation{token, token->serial});
     nonempty_[rank / 64] |= std::uint64_t{1} << (rank % 64);
+    first_word_ = std::min<std::size_t>(first_word_, rank / 64);
   }
 
   /// The rank whose queue holds the next activation, or kNone when the agenda is empty.
-  std::uint32_t first_rank() const {
-    for (std::size_t word = 0; word < nonempty_.size(); ++word)
-      if (nonempty_[word] != 0)
-        return static_cast<std::uint32_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(nonempty_[word])));
+  std::uint32_t first_rank() {
+    for (; first_word_ < nonempty_.size(); ++first_word_)
+      if (nonempty_[first_word_] != 0)
+        return static_cast<std::uint32_t>(first_word_ * 64 + static_cast<std::size_t>(std::countr_zero(nonempty_[first_word_])));
     return kNone;
   }
 
@@ -111,6 +112,7 @@ class Agenda {
   void clear() {
     for (Queue& queue : queues_) queue.items.clear(), queue.head = 0;
     std::fill(nonempty_.begin(), nonempty_.end(), 0);
+    first_word_ = nonempty_.size();
   }
 
  private:
@@ -120,6 +122,9 @@ class Agenda {
   };
   std::vector<Queue> queues_;
   std::vector<std::uint64_t> nonempty_;  // bit `rank % 64` of word `rank / 64`
+  /// The words before it are all zero: firing mostly adds activations of later ranks (higher
+  /// levels), so the search for the first resumes where the last one ended.
+  std::size_t first_word_ = 0;
 };
 
 }  // namespace
