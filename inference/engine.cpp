@@ -1121,9 +1121,10 @@ struct Engine::Impl final : FactSource {
         retract(id);
         continue;
       }
-      Truth truth = Truth::undetermined;
-      for (FiringId s : f.supports)
-        if (firings[s].firing.truth == Truth::yes) truth = Truth::yes;
+      // One definite support is enough; a fact many rules conclude has many supports.
+      const bool definite = std::any_of(f.supports.begin(), f.supports.end(),
+                                        [&](FiringId s) { return firings[s].firing.truth == Truth::yes; });
+      const Truth truth = definite ? Truth::yes : Truth::undetermined;
       if (truth != f.truth) {
         leave_network(id);
         facts[id].truth = truth;
