@@ -1,11 +1,11 @@
 #include "inference/engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <functional>
 #include <map>
 #include <optional>
-#include <queue>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -67,22 +67,62 @@ std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
 /// Agenda order: lower level first (a conclusion is complete before rules that read it run),
 /// then higher salience, then rule order in the rule base, then production, then the order in
 /// which the activations appeared. Deterministic for a given sequence of operations.
-struct AgendaEntry {
-  std::int32_t level;
-  std::int32_t salience;
-  RuleId rule;
-  std::uint16_t production;
-  std::uint64_t serial;
-  Token* token;
-};
-struct AgendaAfter {
-  bool operator()(const AgendaEntry& a, const AgendaEntry& b) const {
-    if (a.level != b.level) return a.level > b.level;
-    if (a.salience != b.salience) return a.salience < b.salience;
-    if (a.rule != b.rule) return a.rule > b.rule;
-    if (a.production != b.production) return a.production > b.production;
-    return a.serial > b.serial;
+///
+/// The first four keys belong to the production node, so they are ranked once, when the network
+/// is built (Node::agenda_rank), and the agenda is a queue per rank: activations are added as
+/// their tokens are made, in serial order, so appending keeps each queue in the fifth key's
+/// order without comparing anything. A bit per rank finds the first queue that is not empty.
+class Agenda {
+ public:
+  struct Activation {
+    Token* token;
+    std::uint64_t serial;  // the token's when added: a token removed since has another
+  };
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+  explicit Agenda(std::size_t ranks = 0) : queues_(ranks), nonempty_((ranks + 63) / 64, 0) {}
+
+  void push(std::uint32_t rank, Token* token) {
+    queues_[rank].items.push_back(Activation{token, token->serial});
+    nonempty_[rank / 64] |= std::uint64_t{1} << (rank % 64);
+    first_word_ = std::min<std::size_t>(first_word_, rank / 64);
   }
+
+  /// The rank whose queue holds the next activation, or kNone when the agenda is empty.
+  std::uint32_t first_rank() {
+    for (; first_word_ < nonempty_.size(); ++first_word_)
+      if (nonempty_[first_word_] != 0)
+        return static_cast<std::uint32_t>(first_word_ * 64 + static_cast<std::size_t>(std::countr_zero(nonempty_[first_word_])));
+    return kNone;
+  }
+
+  const Activation& front(std::uint32_t rank) const { return queues_[rank].items[queues_[rank].head]; }
+
+  void pop(std::uint32_t rank) {
+    Queue& queue = queues_[rank];
+    if (++queue.head < queue.items.size()) return;
+    // Emptied: start the buffer over rather than let it grow run after run.
+    queue.items.clear();
+    queue.head = 0;
+    nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
+  }
+
+  void clear() {
+    for (Queue& queue : queues_) queue.items.clear(), queue.head = 0;
+    std::fill(nonempty_.begin(), nonempty_.end(), 0);
+    first_word_ = nonempty_.size();
+  }
+
+ private:
+  struct Queue {
+    std::vector<Activation> items;
+    std::size_t head = 0;  // items before it were taken
+  };
+  std::vector<Queue> queues_;
+  std::vector<std::uint64_t> nonempty_;  // bit `rank % 64` of word `rank / 64`
+  /// The words before it are all zero: firing mostly adds activations of later ranks (higher
+  /// levels), so the search for the first resumes where the last one ended.
+  std::size_t first_word_ = 0;
 };
 
 }  // namespace
@@ -166,19 +206,19 @@ struct Engine::Impl final : FactSource {
   std::vector<FactId> pending_support;  // derived facts whose support changed
 
   // Agenda and results
-  std::priority_queue<AgendaEntry, std::vector<AgendaEntry>, AgendaAfter> agenda;
+  Agenda agenda;
   Recycling<FiringRecord> firings;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
-  std::vector<RuleId> recent_rules;    // run(): the last rules fired, kept between runs
   std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
     compute_levels();
     build_network();
+    rank_productions();
     start();
   }
 
@@ -287,6 +327,23 @@ struct Engine::Impl final : FactSource {
     }
     build_dispatch();
     has_tokens.assign(nodes.size(), 0);
+  }
+
+  /// Numbers the production nodes in agenda order (see Agenda): level, then higher salience,
+  /// then rule, then production.
+  void rank_productions() {
+    std::vector<Node*> productions;
+    for (const auto& node : nodes)
+      if (node->kind == Node::Kind::production) productions.push_back(node.get());
+    std::sort(productions.begin(), productions.end(), [](const Node* a, const Node* b) {
+      if (a->level != b->level) return a->level < b->level;
+      if (a->salience != b->salience) return a->salience > b->salience;
+      if (a->rule != b->rule) return a->rule < b->rule;
+      return a->production < b->production;
+    });
+    for (std::size_t rank = 0; rank < productions.size(); ++rank)
+      productions[rank]->agenda_rank = static_cast<std::uint32_t>(rank);
+    agenda = Agenda(productions.size());
   }
 
   /// The identity constants a memory requires of `slot`: one value, several (one_of), or none.
@@ -582,7 +639,7 @@ struct Engine::Impl final : FactSource {
     identity.clear();
     firings.clear();
     pending_support.clear();
-    agenda = {};
+    agenda.clear();
     load_base();
   }
 
@@ -864,7 +921,7 @@ struct Engine::Impl final : FactSource {
       }
       case Node::Kind::production: {
         Token* t = make_token(node, parent, kNoFact, parent->truth);
-        agenda.push(AgendaEntry{node->level, node->salience, node->rule, node->production, t->serial, t});
+        agenda.push(node->agenda_rank, t);
         return;
       }
     }
@@ -1016,31 +1073,45 @@ struct Engine::Impl final : FactSource {
     f.production = node->production;
     f.truth = token->truth;
     f.withdrawn = false;
-    // Filled from the last pattern up, as the token chain runs; its size is known beforehand.
     f.matched.resize(node->joins_above);
+    // A variable this production does not bind (one local to a negation) reads as not asked.
+    // When it binds them all, every value is overwritten below and the old ones need no reset.
+    if (node->bindings.size() == rule.variables.size()) f.bindings.resize(rule.variables.size());
+    else f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
+    // alias anything, so after each Value written the compiler would load them again.
+    // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
+    // lists the variables in the order their joins bound them, top down, so it is read backwards.
+    FactId* matched = f.matched.data();
+    Value* values = f.bindings.data();
+    const VarLocation* first_binding = node->bindings.data();
+    const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
     std::size_t at = node->joins_above;
-    for (const Token* t = token->parent; at > 0; t = t->parent)
-      if (t->node->kind == Node::Kind::join) f.matched[--at] = t->fact;
-    f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
-    for (const VarLocation& l : node->bindings) {
-      const Token* t = token->parent;
-      while (t->node->depth > l.depth) t = t->parent;
-      f.bindings[l.var] = facts[t->fact].slots[l.slot];
+    for (const Token* t = token->parent; at > 0; t = t->parent) {
+      if (t->node->kind != Node::Kind::join) continue;
+      matched[--at] = t->fact;
+      const std::uint16_t depth = t->node->depth;
+      const Value* slots = facts[t->fact].slots.data();
+      for (; binding != first_binding && binding[-1].depth == depth; --binding)
+        values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
     record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
     for (const Action& action : rule.actions) {
       if (action.kind != Action::Kind::assert_fact) continue;
-      scratch_values.clear();
+      const std::size_t size = action.assertion.slots.size();
+      // Grown, never shrunk: conclusions of other sizes follow, and growing value-initializes.
+      if (scratch_values.size() < size) scratch_values.resize(size);
+      Value* out = scratch_values.data();
       for (const Term& term : action.assertion.slots)
-        scratch_values.push_back(term_value(term, firings[id].firing.bindings));
-      conclude(id, action.assertion.type, scratch_values);
+        *out++ = term.kind == Term::Kind::constant ? term.constant : values[term.var];
+      conclude(id, action.assertion.type, std::span<const Value>(scratch_values.data(), size));
     }
     settle();
   }
 
-  void conclude(FiringId firing, TypeId type, const std::vector<Value>& values) {
+  void conclude(FiringId firing, TypeId type, std::span<const Value> values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     const std::size_t hash = identity_hash(type, values);
     if (auto existing = find_identical(type, values, hash)) {
@@ -1068,6 +1139,12 @@ struct Engine::Impl final : FactSource {
   /// Applies truth maintenance after an operation: a derived fact without support goes, one
   /// whose support changed from definite to undetermined (or back) is matched again.
   void settle() {
+    // Called after every assertion and firing, and most leave nothing to settle: the check
+    // alone, inlined, spares them the entry and exit of the loop below.
+    if (!pending_support.empty()) settle_pending();
+  }
+
+  void settle_pending() {
     while (!pending_support.empty()) {
       FactId id = pending_support.back();
       pending_support.pop_back();
@@ -1077,9 +1154,10 @@ struct Engine::Impl final : FactSource {
         retract(id);
         continue;
       }
-      Truth truth = Truth::undetermined;
-      for (FiringId s : f.supports)
-        if (firings[s].firing.truth == Truth::yes) truth = Truth::yes;
+      // One definite support is enough; a fact many rules conclude has many supports.
+      const bool definite = std::any_of(f.supports.begin(), f.supports.end(),
+                                        [&](FiringId s) { return firings[s].firing.truth == Truth::yes; });
+      const Truth truth = definite ? Truth::yes : Truth::undetermined;
       if (truth != f.truth) {
         leave_network(id);
         facts[id].truth = truth;
@@ -1090,32 +1168,31 @@ struct Engine::Impl final : FactSource {
 
   RunResult run() {
     RunResult result;
-    std::vector<RuleId>& recent = recent_rules;
-    recent.clear();
-    while (!agenda.empty()) {
-      AgendaEntry entry = agenda.top();
-      agenda.pop();
-      Token* token = entry.token;
-      if (token->serial != entry.serial || token->firing != kNoFiring) continue;  // removed meanwhile
-      if (result.fired == options.firing_limit) {
-        agenda.push(entry);
+    for (std::uint32_t rank; (rank = agenda.first_rank()) != Agenda::kNone;) {
+      const Agenda::Activation next = agenda.front(rank);
+      Token* token = next.token;
+      if (token->serial != next.serial || token->firing != kNoFiring) {  // removed meanwhile
+        agenda.pop(rank);
+        continue;
+      }
+      if (result.fired == options.firing_limit) {  // it stays first on the agenda
         result.completed = false;
-        result.cycle = rules_in_loop(recent);
+        result.cycle = rules_in_loop(std::min<std::uint64_t>(result.fired, 256));
         return result;
       }
+      agenda.pop(rank);
       fire(token);
       ++result.fired;
-      recent.push_back(entry.rule);
-      if (recent.size() > 256) recent.erase(recent.begin(), recent.begin() + 128);
     }
     return result;
   }
 
-  /// The rules among the last firings before the limit, most frequent first: a loop keeps
-  /// firing the same few rules.
-  static std::vector<RuleId> rules_in_loop(const std::vector<RuleId>& recent) {
+  /// The rules of the last `last` firings, most frequent first: a loop keeps firing the same
+  /// few rules. The firing records are read rather than a list kept while firing: only a run
+  /// that reaches the limit needs it.
+  std::vector<RuleId> rules_in_loop(std::size_t last) const {
     std::map<RuleId, std::size_t> count;
-    for (RuleId r : recent) ++count[r];
+    for (std::size_t i = firings.size() - last; i < firings.size(); ++i) ++count[firings[i].firing.rule];
     std::vector<std::pair<std::size_t, RuleId>> order;
     for (auto [r, n] : count) order.emplace_back(n, r);
     std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });

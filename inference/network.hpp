@@ -204,6 +204,7 @@ struct Node {
   std::int32_t salience = 0;
   std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
   std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
+  std::uint32_t agenda_rank = 0;      // place in the agenda's order of productions (engine.cpp)
 };
 
 /// Tokens are created and destroyed at a high rate; recycle them.

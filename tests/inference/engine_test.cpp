@@ -418,6 +418,27 @@ TEST_CASE("The firing limit stops a rule set that undoes itself, and names the r
   CHECK(engine.rules().rules[result.cycle[0]].name == "flip");
 }
 
+TEST_CASE("Activations of one rule fire in the order they appeared, across runs stopped by the limit",
+          "[engine][agenda]") {
+  Fixture fx;
+  fx.rule("later", {Fixture::pattern(fx.medication, {}, {{0, 0}})}, {Fixture::advise(AdviceKind::info)}, {"m"}, -1);
+  fx.rule("each", {Fixture::pattern(fx.medication, {}, {{0, 0}})}, {Fixture::advise(AdviceKind::info)}, {"m"});
+  EngineOptions options;
+  options.firing_limit = 1;
+  Engine engine(fx.base, options);
+  std::vector<FactId> meds;
+  for (const char* drug : {"rifampicin", "voriconazole", "aspirin"})
+    meds.push_back(engine.assert_fact(fx.medication, {fx.sym(drug), fx.sym("active")}));
+  std::size_t runs = 1;
+  while (!engine.run().completed) ++runs;
+  CHECK(runs == 6);  // one firing each: the last finds the agenda empty after its firing
+  std::vector<std::pair<std::string, FactId>> order;
+  for (FiringId id = 0; id < engine.firing_count(); ++id)
+    order.emplace_back(engine.rules().rules[engine.firing(id).rule].name, engine.firing(id).matched.at(0));
+  CHECK(order == std::vector<std::pair<std::string, FactId>>{{"each", meds[0]}, {"each", meds[1]}, {"each", meds[2]},
+                                                             {"later", meds[0]}, {"later", meds[1]}, {"later", meds[2]}});
+}
+
 TEST_CASE("why not names the first condition that failed and why, fact by fact", "[engine][explain]") {
   Fixture fx;
   RuleId ddi = fx.interaction_rule();
