@@ -151,20 +151,22 @@ struct AlphaMemory {
 /// fact matched `up` tokens above the parent token.
 struct Operand {
   enum class Source : std::uint8_t { constant, fact, token };
+  // Small fields first, here and in JoinTest, so that no padding is left: every join reads
+  // its tests, and the fewer cache lines they take the better.
   Source source = Source::constant;
-  Value constant;
   SlotIndex slot = 0;
   std::uint16_t up = 0;
+  Value constant;
 };
 
 struct JoinTest {
   Op op = Op::same;
-  Operand lhs;
-  Operand rhs;
-  std::vector<Operand> choices;  // non-empty: lhs is one of them
   /// `fact.slot same ?var bound above`: the shape of almost every join (a shared variable),
   /// tested without the general operand dispatch.
   bool fact_same_token = false;
+  Operand lhs;
+  Operand rhs;
+  std::vector<Operand> choices;  // non-empty: lhs is one of them
 };
 
 /// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`.

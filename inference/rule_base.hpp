@@ -133,8 +133,8 @@ struct FactTypeInfo {
 struct Term {
   enum class Kind : std::uint8_t { constant, variable };
   Kind kind = Kind::constant;
+  VarId var = 0;  // before `constant`, where it fills what would be padding
   Value constant;
-  VarId var = 0;
 
   static Term of(Value v) { Term t; t.constant = v; return t; }
   static Term of_var(VarId id) { Term t; t.kind = Kind::variable; t.var = id; return t; }
