@@ -646,22 +646,28 @@ struct Engine::Impl final : FactSource {
   // ---------------------------------------------------------------------------------------------
   // Working memory
 
-  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
-    return find_identical(type, slots, identity_hash(type, slots));
+  /// Whether fact `id` is the fact (type, slots): facts are a set.
+  bool is_identical(FactId id, TypeId type, std::span<const Value> slots) const {
+    const FactRecord& f = facts[id];
+    if (f.type != type) return false;
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (!identical(f.slots[i], slots[i])) return false;
+    return true;
   }
 
-  /// `hash`: identity_hash(type, slots), which the caller keeps for add_fact.
-  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots, std::size_t hash) const {
+  std::optional<FactId> find_identical(TypeId type, std::span<const Value> slots) const {
     std::optional<FactId> found;
-    identity.find(hash, [&](FactId id) {
-      const FactRecord& f = facts[id];
-      if (f.type != type) return true;
-      for (std::size_t i = 0; i < slots.size(); ++i)
-        if (!identical(f.slots[i], slots[i])) return true;
+    identity.find(identity_hash(type, slots), [&](FactId id) {
+      if (!is_identical(id, type, slots)) return true;
       found = id;
       return false;
     });
     return found;
+  }
+
+  /// The place in `identity` of the fact (type, slots), or of the empty place where it would go.
+  std::size_t probe_identity(TypeId type, std::span<const Value> slots, std::size_t hash) {
+    return identity.probe(hash, [&](FactId id) { return is_identical(id, type, slots); });
   }
 
   /// `support`: the firing concluding a derived fact. It is recorded before matching, because
@@ -673,8 +679,14 @@ struct Engine::Impl final : FactSource {
 
   FactId add_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
                   Truth truth, FiringId support = kNoFiring) {
+    identity.insert(hash, static_cast<FactId>(facts.size()));
+    return add_indexed_fact(type, slots, hash, origin, truth, support);
+  }
+
+  /// add_fact() for a fact whose id (the next one) the caller has already put in `identity`.
+  FactId add_indexed_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
+                          Truth truth, FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
-    identity.insert(hash, id);
     FactRecord& record = facts.next();
     record.identity = hash;
     record.type = type;
@@ -744,11 +756,18 @@ struct Engine::Impl final : FactSource {
       throw std::invalid_argument("assert_fact: '" + info.name + "' has " + std::to_string(info.slots.size()) +
                                   " slots, " + std::to_string(slots.size()) + " given");
     const std::size_t hash = identity_hash(type, slots);
-    if (auto existing = find_identical(type, slots, hash);
-        existing && facts[*existing].origin.kind != Origin::Kind::placeholder)
-      return *existing;
-    count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
-    FactId id = add_fact(type, slots, hash, origin, Truth::yes);
+    const std::size_t place = probe_identity(type, slots, hash);
+    const FactId existing = identity.at(place);
+    if (existing != kNoFact && facts[existing].origin.kind != Origin::Kind::placeholder) return existing;
+    FactId id;
+    if (existing == kNoFact && questions_by_type[type].empty()) {
+      // No question counts this type, so nothing changes `identity` before the place is filled.
+      identity.fill(place, hash, static_cast<FactId>(facts.size()));
+      id = add_indexed_fact(type, slots, hash, origin, Truth::yes);
+    } else {
+      count_answers(type, slots, +1);  // first, so that an identical placeholder is gone
+      id = add_fact(type, slots, hash, origin, Truth::yes);
+    }
     settle();
     return id;
   }
@@ -1114,15 +1133,17 @@ struct Engine::Impl final : FactSource {
   void conclude(FiringId firing, TypeId type, std::span<const Value> values) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     const std::size_t hash = identity_hash(type, values);
-    if (auto existing = find_identical(type, values, hash)) {
-      facts[*existing].supports.push_back(firing);
-      firings[firing].concluded.push_back(*existing);
-      pending_support.push_back(*existing);
+    const std::size_t place = probe_identity(type, values, hash);
+    if (const FactId existing = identity.at(place); existing != kNoFact) {
+      facts[existing].supports.push_back(firing);
+      firings[firing].concluded.push_back(existing);
+      pending_support.push_back(existing);
       return;
     }
+    identity.fill(place, hash, static_cast<FactId>(facts.size()));
     Origin origin;
     origin.kind = Origin::Kind::derived;
-    add_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
+    add_indexed_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
   }
 
   void withdraw(FiringId id) {

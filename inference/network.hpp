@@ -298,6 +298,24 @@ class FactIndex {
     slots_[i].id = kEmpty;
     --live_;
   }
+  /// One probe for a fact that may already be there: the place in `hash`'s cluster of the fact
+  /// `same(id)` accepts, or else of the empty place that ends the cluster, for fill(). Grows
+  /// first, so that the empty place is still there to fill.
+  template <class Same>  // bool same(FactId)
+  std::size_t probe(std::size_t hash, Same&& same) {
+    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
+    std::size_t i = hash & mask();
+    for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
+      if (slots_[i].hash == hash && same(slots_[i].id)) break;
+    return i;
+  }
+  /// The fact at a place probe() returned; kNoFact when it is the empty one.
+  FactId at(std::size_t place) const { return slots_[place].id; }
+  /// Fills the empty place probe() returned, provided nothing was inserted or erased since.
+  void fill(std::size_t place, std::size_t hash, FactId id) {
+    slots_[place] = Slot{hash, id};
+    ++live_;
+  }
   template <class Visit>  // bool visit(FactId): false stops
   void find(std::size_t hash, Visit&& visit) const {
     if (slots_.empty()) return;
@@ -330,7 +348,7 @@ class FactIndex {
   }
 
  private:
-  static constexpr FactId kEmpty = ~FactId{0};
+  static constexpr FactId kEmpty = kNoFact;
   struct Slot {
     std::size_t hash = 0;
     FactId id = kEmpty;
