@@ -278,7 +278,7 @@ class FactIndex {
  public:
   void insert(std::size_t hash, FactId id) {
     if ((live_ + 1) * 4 > slots_.size() * 3) grow();
-    place(hash, id);
+    note_filled(place(hash, id));
   }
   void erase(std::size_t hash, FactId id) {
     if (slots_.empty()) return;
@@ -297,6 +297,7 @@ class FactIndex {
     }
     slots_[i].id = kEmpty;
     --live_;
+    erased_since_save_ = true;
   }
   /// One probe for a fact that may already be there: the place in `hash`'s cluster of the fact
   /// `same(id)` accepts, or else of the empty place that ends the cluster, for fill(). Grows
@@ -315,6 +316,7 @@ class FactIndex {
   void fill(std::size_t place, std::size_t hash, FactId id) {
     slots_[place] = Slot{hash, id};
     ++live_;
+    note_filled(place);
   }
   template <class Visit>  // bool visit(FactId): false stops
   void find(std::size_t hash, Visit&& visit) const {
@@ -322,15 +324,23 @@ class FactIndex {
     for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
       if (slots_[i].hash == hash && !visit(slots_[i].id)) return;
   }
+  /// Empties the table, and forgets what save() kept.
   void clear() {
     for (auto& s : slots_) s.id = kEmpty;
     live_ = 0;
+    saved_.clear();
+    saved_live_ = 0;
+    filled_since_save_.clear();
+    erased_since_save_ = false;
   }
-  /// save() keeps the table as it is (the rule base's facts); restore() puts it back in one
-  /// copy, which is cheaper than erasing a patient's facts one by one.
+  /// save() keeps the table as it is (the rule base's facts); restore() puts it back. When
+  /// nothing was erased since, the places filled since are the only difference, and emptying
+  /// those few (a patient's facts) is cheaper than copying the whole table.
   void save() {
     saved_ = slots_;
     saved_live_ = live_;
+    filled_since_save_.clear();
+    erased_since_save_ = false;
   }
   void restore() {
     if (slots_.size() != saved_.size()) {
@@ -343,7 +353,13 @@ class FactIndex {
       save();
       return;
     }
-    slots_ = saved_;
+    if (erased_since_save_) {
+      slots_ = saved_;  // an erase may have moved the saved entries
+      erased_since_save_ = false;
+    } else {
+      for (std::uint32_t place : filled_since_save_) slots_[place].id = kEmpty;
+    }
+    filled_since_save_.clear();
     live_ = saved_live_;
   }
 
@@ -354,18 +370,23 @@ class FactIndex {
     FactId id = kEmpty;
   };
   std::size_t mask() const { return slots_.size() - 1; }
-  void place(std::size_t hash, FactId id) {
+  std::size_t place(std::size_t hash, FactId id) {
     std::size_t i = hash & mask();
     while (slots_[i].id != kEmpty) i = (i + 1) & mask();
     slots_[i] = Slot{hash, id};
     ++live_;
+    return i;
   }
+  /// Kept even after an erase (restore() then copies instead): a test on every insert would
+  /// cost more than the push.
+  void note_filled(std::size_t place) { filled_since_save_.push_back(static_cast<std::uint32_t>(place)); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     std::size_t capacity = 64;
     while ((live_ + 1) * 2 > capacity) capacity *= 2;
     slots_.assign(capacity, Slot{});
     live_ = 0;
+    filled_since_save_.clear();  // restore() sees the new size and puts the saved entries back
     for (const Slot& s : old)
       if (s.id != kEmpty) place(s.hash, s.id);
   }
@@ -373,6 +394,8 @@ class FactIndex {
   std::size_t live_ = 0;
   std::vector<Slot> saved_;
   std::size_t saved_live_ = 0;
+  std::vector<std::uint32_t> filled_since_save_;  // places, for restore()
+  bool erased_since_save_ = false;
 };
 
 }  // namespace rapa::inference
