@@ -128,16 +128,18 @@ class Agenda {
 }  // namespace
 
 struct Engine::Impl final : FactSource {
-  struct FactRecord {
+  /// Aligned, with what matching reads in the first cache line and what only assertion,
+  /// retraction and truth maintenance read in the second.
+  struct alignas(64) FactRecord {
     TypeId type = 0;
-    std::vector<Value> slots;
-    std::size_t identity = 0;  // identity_hash of type and slots, kept for erasing
-    Origin origin;
     Truth truth = Truth::yes;
     bool alive = true;
-    std::vector<FiringId> supports;     // derived facts: live firings concluding it
+    std::vector<Value> slots;
     std::vector<AlphaMemory*> memories; // where it is stored
     Token* tokens = nullptr;            // join tokens that matched it
+    std::size_t identity = 0;  // identity_hash of type and slots, kept for erasing
+    std::vector<FiringId> supports;     // derived facts: live firings concluding it
+    Origin origin;
   };
 
   struct FiringRecord {
