@@ -1,6 +1,7 @@
 #include "inference/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <functional>
@@ -450,6 +451,7 @@ struct Engine::Impl final : FactSource {
         negative->env_layout = bound;
         negative->var_count = static_cast<std::uint16_t>(rule.variables.size());
         subscribe_body(element.body, negative);
+        compile_negation(negative);
         node = negative;
         continue;
       }
@@ -958,7 +960,61 @@ struct Engine::Impl final : FactSource {
     return negation_env;
   }
 
+  /// Sets the negated_* fields of a negative node whose body has the usual shape (see Node).
+  /// The body's constant tests are its alpha memory's, whose truths already hold them with
+  /// the facts' existence; only the tests of variables bound above are left to evaluate.
+  void compile_negation(Node* node) {
+    const std::vector<Element>& body = *node->body;
+    if (body.size() != 1 || body[0].kind != Element::Kind::pattern) return;
+    const Pattern& pattern = body[0].pattern;
+    if (!pattern.where.empty()) return;
+    std::vector<Node::NegatedTest> tests;
+    for (const SlotTest& test : pattern.tests) {
+      if (is_constant_test(test)) continue;
+      if (!test.choices.empty() || test.operand.kind != Term::Kind::variable) return;
+      auto bound = std::find_if(node->env_layout.begin(), node->env_layout.end(),
+                                [&](const VarLocation& l) { return l.var == test.operand.var; });
+      if (bound == node->env_layout.end()) return;  // bound in the body itself
+      tests.push_back(Node::NegatedTest{test.op, test.slot, static_cast<std::uint16_t>(node->depth - 1 - bound->depth),
+                                        bound->slot});
+    }
+    if (tests.size() > kMaxNegatedTests) return;
+    node->negated_alpha = *alpha_of_pattern.find(key_of(pattern));
+    node->negated_tests = std::move(tests);
+    for (const auto& [slot, var] : pattern.binds) node->negated_binds.push_back(slot);
+  }
+  static constexpr std::size_t kMaxNegatedTests = 4;
+
+  /// best_match of a compiled negation's pattern (compile_negation): the same three-valued
+  /// result, over the same facts.
+  Truth negated_pattern_match(const Node* node, const Token* parent) const {
+    std::array<const Value*, kMaxNegatedTests> bound{};
+    for (std::size_t i = 0; i < node->negated_tests.size(); ++i) {
+      const Node::NegatedTest& test = node->negated_tests[i];
+      const Token* t = parent;
+      for (std::uint16_t up = 0; up < test.up; ++up) t = t->parent;
+      bound[i] = &t->slots[test.token_slot];
+    }
+    const AlphaMemory& memory = *node->negated_alpha;
+    Truth best = Truth::no;
+    for (std::size_t at = 0; at < memory.facts.size(); ++at) {
+      Truth truth = memory.truths[at];
+      const Value* slots = facts[memory.facts[at]].slots.data();
+      for (std::size_t i = 0; i < node->negated_tests.size() && truth != Truth::no; ++i) {
+        const Node::NegatedTest& test = node->negated_tests[i];
+        truth = truth_and(truth, compare(test.op, slots[test.slot], *bound[i]));
+      }
+      if (truth == Truth::no) continue;
+      for (SlotIndex slot : node->negated_binds)
+        if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+      best = std::max(best, truth);
+      if (best == Truth::yes) break;  // nothing beats a definite match
+    }
+    return best;
+  }
+
   Truth negation_truth(const Node* node, const Token* owner) const {
+    if (node->negated_alpha) return truth_not(negated_pattern_match(node, owner->parent));
     return truth_not(best_match(*node->body, *this, env_of(node, owner->parent)));
   }
 
