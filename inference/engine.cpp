@@ -297,8 +297,9 @@ struct Engine::Impl final : FactSource {
     s.insert(at, node);
     if (node->kind != Node::Kind::negative) return;
     memory->negatives.clear();  // in the successors' order, which is the order they look again
+    memory->negative_indexes.clear();
     for (Node* n : s)
-      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n);
+      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n), memory->negative_indexes.push_back(n->index);
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -586,8 +587,14 @@ struct Engine::Impl final : FactSource {
         // erase, not resize: shrinking needs none of resize's code for growing.
         memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
         memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
-        for (Node* node : memory->negatives)
+        // A negative node without owners has nothing to look at again. Its owners may still
+        // be cut later in this pass, but one with owners left at the end had them all along,
+        // so it is listed where it was first met all the same.
+        for (std::size_t i = 0; i < memory->negatives.size(); ++i) {
+          if (!has_tokens[memory->negative_indexes[i]]) continue;
+          Node* node = memory->negatives[i];
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
+        }
       }
     }
     bool base_firings = std::any_of(firings.begin(), firings.end(),

@@ -145,6 +145,9 @@ struct AlphaMemory {
   /// checks the parents' flags in one small array instead of visiting every successor node.
   std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
+  /// Parallel to `negatives`: each one's Node::index, so that reset() finds the ones with
+  /// owners in the engine's has_tokens without visiting every node.
+  std::vector<std::uint32_t> negative_indexes;
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
