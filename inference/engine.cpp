@@ -1,6 +1,7 @@
 #include "inference/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <functional>
@@ -306,8 +307,9 @@ struct Engine::Impl final : FactSource {
     s.insert(at, node);
     if (node->kind != Node::Kind::negative) return;
     memory->negatives.clear();  // in the successors' order, which is the order they look again
+    memory->negative_indexes.clear();
     for (Node* n : s)
-      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n);
+      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n), memory->negative_indexes.push_back(n->index);
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -466,6 +468,7 @@ struct Engine::Impl final : FactSource {
         negative->env_layout = bound;
         negative->var_count = static_cast<std::uint16_t>(rule.variables.size());
         subscribe_body(element.body, negative);
+        compile_negation(negative);
         node = negative;
         continue;
       }
@@ -581,12 +584,35 @@ struct Engine::Impl final : FactSource {
   /// away at once: their tokens, their places at the end of the alpha memories, their
   /// conclusions; then the negations are looked at once more, against the base facts alone.
   void reset() {
-    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id)
-      for (Token* t = facts[id].tokens; t;) {
+    std::vector<Node*>& negations = reset_negations;
+    negations.clear();
+    ++resets;  // marks the nodes listed in this reset, each once, in the order first met
+    // One pass over the patient's facts, each record read once while in cache. Cutting tokens
+    // reads no alpha memory, so a fact's memories are cut back as soon as its tokens are gone;
+    // should rebuild() follow, it empties them anyway.
+    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
+      FactRecord& f = facts[id];
+      for (Token* t = f.tokens; t;) {
         Token* next = t->next_of_fact;  // still readable if cut below: see cut_token
         if (t->serial != 0) cut_token(t, false);
         t = next;
       }
+      if (!f.alive) continue;
+      for (AlphaMemory* memory : f.memories) {
+        if (memory->facts.size() == memory->base_size) continue;
+        // erase, not resize: shrinking needs none of resize's code for growing.
+        memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
+        memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
+        // A negative node without owners has nothing to look at again. Its owners may still
+        // be cut later in this pass, but one with owners left at the end had them all along,
+        // so it is listed where it was first met all the same.
+        for (std::size_t i = 0; i < memory->negatives.size(); ++i) {
+          if (!has_tokens[memory->negative_indexes[i]]) continue;
+          Node* node = memory->negatives[i];
+          if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
+        }
+      }
+    }
     bool base_firings = std::any_of(firings.begin(), firings.end(),
                                     [](const FiringRecord& f) { return !f.firing.withdrawn; });
     if (base_firings) {
@@ -595,21 +621,6 @@ struct Engine::Impl final : FactSource {
       rebuild();
       definite_firings = 0;
       return;
-    }
-    std::vector<Node*>& negations = reset_negations;
-    negations.clear();
-    ++resets;  // marks the nodes listed in this reset, each once, in the order first met
-    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
-      FactRecord& f = facts[id];
-      if (!f.alive) continue;
-      for (AlphaMemory* memory : f.memories) {
-        if (memory->facts.size() == memory->base_size) continue;
-        // erase, not resize: shrinking needs none of resize's code for growing.
-        memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
-        memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
-        for (Node* node : memory->negatives)
-          if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
-      }
     }
     identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
@@ -998,7 +1009,61 @@ struct Engine::Impl final : FactSource {
     return negation_env;
   }
 
+  /// Sets the negated_* fields of a negative node whose body has the usual shape (see Node).
+  /// The body's constant tests are its alpha memory's, whose truths already hold them with
+  /// the facts' existence; only the tests of variables bound above are left to evaluate.
+  void compile_negation(Node* node) {
+    const std::vector<Element>& body = *node->body;
+    if (body.size() != 1 || body[0].kind != Element::Kind::pattern) return;
+    const Pattern& pattern = body[0].pattern;
+    if (!pattern.where.empty()) return;
+    std::vector<Node::NegatedTest> tests;
+    for (const SlotTest& test : pattern.tests) {
+      if (is_constant_test(test)) continue;
+      if (!test.choices.empty() || test.operand.kind != Term::Kind::variable) return;
+      auto bound = std::find_if(node->env_layout.begin(), node->env_layout.end(),
+                                [&](const VarLocation& l) { return l.var == test.operand.var; });
+      if (bound == node->env_layout.end()) return;  // bound in the body itself
+      tests.push_back(Node::NegatedTest{test.op, test.slot, static_cast<std::uint16_t>(node->depth - 1 - bound->depth),
+                                        bound->slot});
+    }
+    if (tests.size() > kMaxNegatedTests) return;
+    node->negated_alpha = *alpha_of_pattern.find(key_of(pattern));
+    node->negated_tests = std::move(tests);
+    for (const auto& [slot, var] : pattern.binds) node->negated_binds.push_back(slot);
+  }
+  static constexpr std::size_t kMaxNegatedTests = 4;
+
+  /// best_match of a compiled negation's pattern (compile_negation): the same three-valued
+  /// result, over the same facts.
+  Truth negated_pattern_match(const Node* node, const Token* parent) const {
+    std::array<const Value*, kMaxNegatedTests> bound{};
+    for (std::size_t i = 0; i < node->negated_tests.size(); ++i) {
+      const Node::NegatedTest& test = node->negated_tests[i];
+      const Token* t = parent;
+      for (std::uint16_t up = 0; up < test.up; ++up) t = t->parent;
+      bound[i] = &t->slots[test.token_slot];
+    }
+    const AlphaMemory& memory = *node->negated_alpha;
+    Truth best = Truth::no;
+    for (std::size_t at = 0; at < memory.facts.size(); ++at) {
+      Truth truth = memory.truths[at];
+      const Value* slots = facts[memory.facts[at]].slots.data();
+      for (std::size_t i = 0; i < node->negated_tests.size() && truth != Truth::no; ++i) {
+        const Node::NegatedTest& test = node->negated_tests[i];
+        truth = truth_and(truth, compare(test.op, slots[test.slot], *bound[i]));
+      }
+      if (truth == Truth::no) continue;
+      for (SlotIndex slot : node->negated_binds)
+        if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
+      best = std::max(best, truth);
+      if (best == Truth::yes) break;  // nothing beats a definite match
+    }
+    return best;
+  }
+
   Truth negation_truth(const Node* node, const Token* owner) const {
+    if (node->negated_alpha) return truth_not(negated_pattern_match(node, owner->parent));
     return truth_not(best_match(*node->body, *this, env_of(node, owner->parent)));
   }
 

@@ -145,6 +145,9 @@ struct AlphaMemory {
   /// checks the parents' flags in one small array instead of visiting every successor node.
   std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
+  /// Parallel to `negatives`: each one's Node::index, so that reset() finds the ones with
+  /// owners in the engine's has_tokens without visiting every node.
+  std::vector<std::uint32_t> negative_indexes;
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
@@ -198,6 +201,18 @@ struct Node {
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
   std::uint16_t var_count = 0;
+  /// A negation of one pattern whose tests read only constants and variables bound above it
+  /// (`not lab(patient: ?p, test: anc)`, the usual shape) is evaluated over its alpha memory
+  /// without the interpreter; null for other bodies. See Engine::Impl::compile_negation.
+  AlphaMemory* negated_alpha = nullptr;
+  struct NegatedTest {
+    Op op = Op::same;
+    SlotIndex slot = 0;         // of the candidate fact
+    std::uint16_t up = 0;       // the variable's token, counted from the owner's parent
+    SlotIndex token_slot = 0;   // the variable's slot in that token's fact
+  };
+  std::vector<NegatedTest> negated_tests;
+  std::vector<SlotIndex> negated_binds;  // an unknown value bound here makes the match undetermined
 
   // production
   RuleId rule = 0;
