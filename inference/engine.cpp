@@ -1027,8 +1027,10 @@ struct Engine::Impl final : FactSource {
       tests.push_back(Node::NegatedTest{test.op, test.slot, static_cast<std::uint16_t>(node->depth - 1 - bound->depth),
                                         bound->slot});
     }
-    if (tests.size() > kMaxNegatedTests) return;
-    node->negated_alpha = *alpha_of_pattern.find(key_of(pattern));
+    // subscribe_body() gave the pattern its memory; without one the interpreter's path stays.
+    const auto* memory = alpha_of_pattern.find(key_of(pattern));
+    if (tests.size() > kMaxNegatedTests || !memory) return;
+    node->negated_alpha = *memory;
     node->negated_tests = std::move(tests);
     for (const auto& [slot, var] : pattern.binds) node->negated_binds.push_back(slot);
   }
