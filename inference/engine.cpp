@@ -531,7 +531,10 @@ struct Engine::Impl final : FactSource {
         const JoinTest& t = join->tests[i];
         if (t.fact_same_token) {
           join->hashed_test = static_cast<int>(i);
-          if (!join->alpha->index_on(t.lhs.slot)) join->alpha->indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
+          auto& indexes = join->alpha->indexes;
+          if (!join->alpha->index_on(t.lhs.slot)) indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
+          // A position, not a pointer: later joins on the same memory may grow `indexes`.
+          join->hashed_index = static_cast<std::uint32_t>(join->alpha->index_on(t.lhs.slot) - indexes.data());
           break;
         }
       }
@@ -951,12 +954,15 @@ struct Engine::Impl final : FactSource {
         std::size_t first = 0;
         if (node->hashed_test >= 0) {
           const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
-          const Value& key = operand_value(test.rhs, parent, nullptr);
-          const AlphaMemory::BaseIndex* index = memory.index_on(test.lhs.slot);
-          if (index && !key.is_unknown()) {
-            if (const auto* bucket = index->by_hash.find(key.hash()))
+          // The hashed test is fact_same_token: its key is a slot of a token above.
+          const Token* holder = parent;
+          for (std::uint16_t i = 0; i < test.rhs.up; ++i) holder = holder->parent;
+          const Value& key = holder->slots[test.rhs.slot];
+          if (!key.is_unknown()) {
+            const AlphaMemory::BaseIndex& index = memory.indexes[node->hashed_index];
+            if (const auto* bucket = index.by_hash.find(key.hash()))
               for (std::uint32_t at : *bucket) try_at(at);
-            for (std::uint32_t at : index->unknown) try_at(at);
+            for (std::uint32_t at : index.unknown) try_at(at);
             first = memory.base_size;  // the rest are facts added since: scan them
           }
         }

@@ -195,6 +195,8 @@ struct Node {
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
   int hashed_test = -1;
+  /// That test's index in `alpha->indexes`, found once here rather than per activation.
+  std::uint32_t hashed_index = 0;
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
   // negative: the negated conjunction, evaluated with the variables bound above it
