@@ -532,9 +532,10 @@ struct Engine::Impl final : FactSource {
         if (t.fact_same_token) {
           join->hashed_test = static_cast<int>(i);
           auto& indexes = join->alpha->indexes;
-          if (!join->alpha->index_on(t.lhs.slot)) indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
+          const AlphaMemory::BaseIndex* index = join->alpha->index_on(t.lhs.slot);
           // A position, not a pointer: later joins on the same memory may grow `indexes`.
-          join->hashed_index = static_cast<std::uint32_t>(join->alpha->index_on(t.lhs.slot) - indexes.data());
+          join->hashed_index = static_cast<std::uint32_t>(index ? index - indexes.data() : indexes.size());
+          if (!index) indexes.push_back(AlphaMemory::BaseIndex{t.lhs.slot, {}, {}});
           break;
         }
       }
@@ -877,9 +878,7 @@ struct Engine::Impl final : FactSource {
       case Operand::Source::fact: return fact_slots[o.slot];
       case Operand::Source::token: break;
     }
-    const Token* t = parent;
-    for (std::uint16_t i = 0; i < o.up; ++i) t = t->parent;
-    return t->slots[o.slot];
+    return ancestor(parent, o.up)->slots[o.slot];
   }
 
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
@@ -888,9 +887,8 @@ struct Engine::Impl final : FactSource {
     // The tests first: most joins fail on one, and then nothing else matters.
     for (const JoinTest& test : join->tests) {
       if (test.fact_same_token) {
-        const Token* t = parent;
-        for (std::uint16_t i = 0; i < test.rhs.up; ++i) t = t->parent;
-        truth = truth_and(truth, compare(Op::same, slots[test.lhs.slot], t->slots[test.rhs.slot]));
+        const Value& bound = ancestor(parent, test.rhs.up)->slots[test.rhs.slot];
+        truth = truth_and(truth, compare(Op::same, slots[test.lhs.slot], bound));
         if (truth == Truth::no) return truth;
         continue;
       }
@@ -955,9 +953,7 @@ struct Engine::Impl final : FactSource {
         if (node->hashed_test >= 0) {
           const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
           // The hashed test is fact_same_token: its key is a slot of a token above.
-          const Token* holder = parent;
-          for (std::uint16_t i = 0; i < test.rhs.up; ++i) holder = holder->parent;
-          const Value& key = holder->slots[test.rhs.slot];
+          const Value& key = ancestor(parent, test.rhs.up)->slots[test.rhs.slot];
           if (!key.is_unknown()) {
             const AlphaMemory::BaseIndex& index = memory.indexes[node->hashed_index];
             if (const auto* bucket = index.by_hash.find(key.hash()))
@@ -1048,9 +1044,7 @@ struct Engine::Impl final : FactSource {
     std::array<const Value*, kMaxNegatedTests> bound{};
     for (std::size_t i = 0; i < node->negated_tests.size(); ++i) {
       const Node::NegatedTest& test = node->negated_tests[i];
-      const Token* t = parent;
-      for (std::uint16_t up = 0; up < test.up; ++up) t = t->parent;
-      bound[i] = &t->slots[test.token_slot];
+      bound[i] = &ancestor(parent, test.up)->slots[test.token_slot];
     }
     const AlphaMemory& memory = *node->negated_alpha;
     Truth best = Truth::no;
@@ -1204,7 +1198,7 @@ struct Engine::Impl final : FactSource {
       if (t->node->kind != Node::Kind::join) continue;
       matched[--at] = t->fact;
       const std::uint16_t depth = t->node->depth;
-      const Value* slots = facts[t->fact].slots.data();
+      const Value* slots = t->slots;
       for (; binding != first_binding && binding[-1].depth == depth; --binding)
         values[binding[-1].var] = slots[binding[-1].slot];
     }

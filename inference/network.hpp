@@ -116,6 +116,12 @@ class HashTable {
   int shift_ = 64;
 };
 
+/// The token `up` steps above `token`: where a join finds the fact that bound a variable.
+inline const Token* ancestor(const Token* token, std::uint16_t up) {
+  for (; up > 0; --up) token = token->parent;
+  return token;
+}
+
 /// Facts of one type that pass the same constant tests.
 struct AlphaMemory {
   TypeId type = 0;
