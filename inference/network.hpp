@@ -122,13 +122,17 @@ inline const Token* ancestor(const Token* token, std::uint16_t up) {
   return token;
 }
 
-/// Facts of one type that pass the same constant tests.
-struct AlphaMemory {
-  TypeId type = 0;
+/// Facts of one type that pass the same constant tests. Aligned, with what a fact entering it
+/// reads in the first two cache lines (tests, facts, truths, successors), like Node.
+struct alignas(64) AlphaMemory {
   std::vector<SlotTest> tests;      // constant operands only
   std::vector<FactId> facts;        // in insertion order
   std::vector<Truth> truths;        // parallel to facts: fact existence and constant tests
   std::size_t base_size = 0;        // the rule base's own facts come first
+  /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
+  /// checks the parents' flags in one small array instead of visiting every successor node.
+  std::vector<std::uint32_t> successor_parents;
+  std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
 
   /// Positions of the base facts by the value of one slot, for joins that look facts up by a
   /// value they already hold (cyp3a4(drug: ?m) after medication(drug: ?m)). Base facts never
@@ -146,14 +150,11 @@ struct AlphaMemory {
       if (i.slot == slot) return &i;
     return nullptr;
   }
-  std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
-  /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
-  /// checks the parents' flags in one small array instead of visiting every successor node.
-  std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
   /// Parallel to `negatives`: each one's Node::index, so that reset() finds the ones with
   /// owners in the engine's has_tokens without visiting every node.
   std::vector<std::uint32_t> negative_indexes;
+  TypeId type = 0;
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
@@ -185,30 +186,39 @@ struct VarLocation {
   SlotIndex slot = 0;
 };
 
-struct Node {
+/// Fields in the order a patient's matching reads them: what every activation of a join
+/// reads comes first, aligned to a cache line (the network is larger than the first-level
+/// cache, so each line a node visit spans is a likely miss); what productions, negations and
+/// reset() read follows.
+struct alignas(64) Node {
   enum class Kind : std::uint8_t { root, join, negative, production };
   Kind kind = Kind::root;
-  Node* parent = nullptr;
-  std::vector<Node*> children;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
   std::uint32_t index = 0;           // its place in the engine's list of nodes
-  std::uint64_t reset_mark = 0;      // negative nodes: the last reset() that listed it
-  std::vector<Token*> tokens;        // this node's memory
+  Node* parent = nullptr;
 
   // join
   AlphaMemory* alpha = nullptr;
   std::vector<JoinTest> tests;
+  std::vector<Token*> tokens;        // this node's memory (every kind)
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
   int hashed_test = -1;
   /// That test's index in `alpha->indexes`, found once here rather than per activation.
   std::uint32_t hashed_index = 0;
+  std::vector<Node*> children;       // every kind but production
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
+  // production
+  std::uint32_t agenda_rank = 0;      // place in the agenda's order of productions (engine.cpp)
+  std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
+  std::uint16_t production = 0;
+  RuleId rule = 0;
+  std::int32_t level = 1;
+  std::int32_t salience = 0;
+  std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
+
   // negative: the negated conjunction, evaluated with the variables bound above it
-  const std::vector<Element>* body = nullptr;
-  std::vector<VarLocation> env_layout;
-  std::uint16_t var_count = 0;
   /// A negation of one pattern whose tests read only constants and variables bound above it
   /// (`not lab(patient: ?p, test: anc)`, the usual shape) is evaluated over its alpha memory
   /// without the interpreter; null for other bodies. See Engine::Impl::compile_negation.
@@ -221,15 +231,10 @@ struct Node {
   };
   std::vector<NegatedTest> negated_tests;
   std::vector<SlotIndex> negated_binds;  // an unknown value bound here makes the match undetermined
-
-  // production
-  RuleId rule = 0;
-  std::uint16_t production = 0;
-  std::int32_t level = 1;
-  std::int32_t salience = 0;
-  std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
-  std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
-  std::uint32_t agenda_rank = 0;      // place in the agenda's order of productions (engine.cpp)
+  const std::vector<Element>* body = nullptr;
+  std::vector<VarLocation> env_layout;
+  std::uint16_t var_count = 0;
+  std::uint64_t reset_mark = 0;      // the last reset() that listed it
 };
 
 /// Tokens are created and destroyed at a high rate; recycle them.
