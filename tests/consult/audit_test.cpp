@@ -17,11 +17,13 @@
 
 #include "consult/audit.hpp"
 #include "support/sha256.hpp"
+#include "tests/read_file.hpp"
 
 namespace rapa::consult {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_file;
 
 const std::string kHome = RAPA_SOURCE_DIR;
 const std::string kTestKb = std::string(RAPA_TEST_DIR) + "/diagnostics/kb";
@@ -42,11 +44,6 @@ struct TempDir {
   }
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 Knowledge load(const std::vector<std::string>& paths) {
   support::DiagnosticEngine diags;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "consult/cases.hpp"
+#include "tests/read_file.hpp"
 
 namespace rapa::consult {
 namespace {
@@ -61,11 +62,7 @@ Knowledge knowledge_with(const std::string& rules) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy(kTestKb, dir / "kb", fs::copy_options::recursive);
-  std::string schema;
-  {
-    std::ifstream in(dir / "kb/schema.yaml");
-    schema.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string schema = test::read_file(dir / "kb/schema.yaml");
   std::ofstream(dir / "kb/schema.yaml") << replaced(
       schema, "  - name: medication\n    kind: input\n",
       "  - name: medication\n    kind: input\n    absent: unknown\n    question: current medicines\n");

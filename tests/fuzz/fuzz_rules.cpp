@@ -23,7 +23,7 @@
 #include "support/diagnostic_render.hpp"
 #include "support/diagnostics.hpp"
 #include "support/source_manager.hpp"
-#include "tests/fuzz/read_whole_file.hpp"
+#include "tests/read_file.hpp"
 
 #ifndef RAPA_FUZZ_KB_DIR
 #error "RAPA_FUZZ_KB_DIR must name the directory of the fixture kb"
@@ -31,7 +31,7 @@
 
 namespace {
 
-using rapa::fuzz::read_whole_file;
+using rapa::test::read_whole_file;
 
 struct KbFile {
   std::string name;

@@ -14,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-#include "tests/fuzz/read_whole_file.hpp"
+#include "tests/read_file.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using rapa::fuzz::read_whole_file;
+using rapa::test::read_whole_file;
 
 bool collect(const fs::path& path, std::vector<fs::path>& files) {
   std::error_code ec;

@@ -193,7 +193,7 @@ class Session {
 
   std::string report(const std::string& what) const {
     std::string answered;
-    for (std::size_t q : answered_none_) answered += " " + std::to_string(q);
+    for (std::size_t q : answered_none_) answered.append(" ").append(std::to_string(q));  // not " " + ...: see `seeds`
     return "seed " + std::to_string(seed_) + " (replay: RAPA_DIFF_SEED=" + std::to_string(seed_) +
            " rapa_inference_tests)" + ": " + what + "\n--- operations\n" + history_ +
            "--- answered none:" + answered + "\n--- rule base\n" +
@@ -251,7 +251,8 @@ void play_seeds(std::uint64_t first, std::uint64_t count) {
     return;
   }
   std::string seeds;
-  for (std::size_t i = 0; i < failing.size() && i < 50; ++i) seeds += " " + std::to_string(failing[i]);
+  // Appended piecewise: g++ 12 -O3 warns -Wrestrict falsely on a short literal + std::string (GCC bug 105329).
+  for (std::size_t i = 0; i < failing.size() && i < 50; ++i) seeds.append(" ").append(std::to_string(failing[i]));
   FAIL(failing.size() << " of " << count << " seeds differ:" << seeds << (failing.size() > 50 ? " ..." : "")
                       << "\n\n"
                       << first_failure);

@@ -30,12 +30,19 @@ bool identical_slots(std::span<const Value> a, std::span<const Value> b) {
   return true;
 }
 
+// Strings here are built with append: g++ 12 -O3 warns -Wrestrict falsely on a short literal + std::string (GCC bug 105329).
+
+namespace {
+/// A slot or variable without a name, by its number.
+std::string numbered(std::size_t i) { return std::string("#").append(std::to_string(i)); }
+}  // namespace
+
 std::string render_value(const Value& value, const SymbolNamer& names) {
   switch (value.kind()) {
     case Value::Kind::symbol:
       return std::string(names(value.as_symbol()));
     case Value::Kind::text:
-      return "\"" + std::string(names(value.as_symbol())) + "\"";
+      return std::string("\"").append(names(value.as_symbol())).append("\"");
     case Value::Kind::integer:
       return std::to_string(value.as_integer());
     case Value::Kind::number: {
@@ -66,7 +73,7 @@ std::string render_fact(const RuleBase& rules, TypeId type, std::span<const Valu
   std::string out = info.name + "(";
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (i > 0) out += ",";
-    out += (i < info.slots.size() ? info.slots[i].name : "#" + std::to_string(i)) + "=";
+    out.append(i < info.slots.size() ? info.slots[i].name : numbered(i)).append("=");
     out += render_value(slots[i], names);
   }
   return out + ")";
@@ -106,8 +113,7 @@ std::string render_bindings(const RuleBase& rules, RuleId rule, std::span<const 
   std::string out = "{";
   for (std::size_t v = 0; v < bindings.size(); ++v) {
     if (v > 0) out += ",";
-    out += (v < variables.size() ? variables[v] : "#" + std::to_string(v)) + "=" +
-           render_value(bindings[v], names);
+    out.append(v < variables.size() ? variables[v] : numbered(v)).append("=").append(render_value(bindings[v], names));
   }
   return out + "}";
 }
