@@ -66,10 +66,14 @@ def machine():
                     break
     except OSError:
         pass
-    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True).stdout.strip() or "unknown"
-    return "nproc %d, %s; %s; commit %s (with the working tree)" % (
-        os.cpu_count() or 0, model, datetime.date.today().isoformat(), commit)
+    def git(*args):
+        return subprocess.run(["git", "-C", REPO, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    # Figures from uncommitted changes must say so: the commit alone would not reproduce them.
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with uncommitted changes"
+    return "nproc %d, %s; %s; commit %s" % (os.cpu_count() or 0, model, datetime.date.today().isoformat(), commit)
 
 
 def main():
