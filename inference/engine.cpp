@@ -195,6 +195,16 @@ struct Engine::Impl final : FactSource {
   TokenPool pool;
   std::uint64_t next_serial = 1;
   std::vector<std::int32_t> rule_level;
+  /// Every rule's `conclude` actions, laid out for fire(): a rule's are a run of `conclusions`
+  /// (Node::first_conclusion) and their slots a run of `conclusion_terms`. The rule base's
+  /// actions are large and scattered among its rules, and each firing would read them afresh.
+  struct Conclusion {
+    TypeId type = 0;
+    std::uint16_t slot_count = 0;
+    std::uint32_t first_term = 0;
+  };
+  std::vector<Conclusion> conclusions;
+  std::vector<Term> conclusion_terms;
   std::vector<std::vector<std::size_t>> questions_by_type;
   /// What assert_input needs of each fact type, in a few bytes a type instead of the rule
   /// base's FactTypeInfo and questions_by_type's vectors: a cache line or two less per fact.
@@ -340,8 +350,10 @@ struct Engine::Impl final : FactSource {
     root = add_node(Node::Kind::root, nullptr);
     for (RuleId r = 0; r < rules->rules.size(); ++r) {
       const Rule& rule = rules->rules[r];
+      const auto first_conclusion = static_cast<std::uint32_t>(conclusions.size());
+      lay_out_conclusions(rule);
       for (std::size_t p = 0; p < rule.productions.size(); ++p)
-        build_chain(rule, r, static_cast<std::uint16_t>(p));
+        build_chain(rule, r, static_cast<std::uint16_t>(p), first_conclusion);
     }
     build_dispatch();
     has_tokens.assign(nodes.size(), 0);
@@ -452,7 +464,21 @@ struct Engine::Impl final : FactSource {
     return join;
   }
 
-  void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
+  void lay_out_conclusions(const Rule& rule) {
+    for (const Action& action : rule.actions) {
+      if (action.kind != Action::Kind::assert_fact) continue;
+      const std::vector<Term>& slots = action.assertion.slots;
+      conclusions.push_back({action.assertion.type, static_cast<std::uint16_t>(slots.size()),
+                             static_cast<std::uint32_t>(conclusion_terms.size())});
+      conclusion_terms.insert(conclusion_terms.end(), slots.begin(), slots.end());
+      // Grown here, once, to the largest conclusion, so that fire() need not check.
+      if (scratch_values.size() < slots.size()) scratch_values.resize(slots.size());
+    }
+  }
+
+  /// `first_conclusion`: where the rule's conclusions begin; lay_out_conclusions() has just
+  /// added them.
+  void build_chain(const Rule& rule, RuleId r, std::uint16_t p, std::uint32_t first_conclusion) {
     std::vector<VarLocation> bound;  // top-level variables bound so far
     auto location_of = [&](VarId var) -> const VarLocation* {
       for (const VarLocation& l : bound)
@@ -553,6 +579,9 @@ struct Engine::Impl final : FactSource {
     production->salience = rule.salience;
     production->bindings = bound;
     production->joins_above = joins;
+    production->var_count = static_cast<std::uint16_t>(rule.variables.size());
+    production->first_conclusion = first_conclusion;
+    production->conclusion_count = static_cast<std::uint16_t>(conclusions.size() - first_conclusion);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1170,7 +1199,6 @@ struct Engine::Impl final : FactSource {
 
   void fire(Token* token) {
     const Node* node = token->node;
-    const Rule& rule = rules->rules[node->rule];
     FiringId id = static_cast<FiringId>(firings.size());
     FiringRecord& record = firings.next();
     record.concluded.clear();
@@ -1183,8 +1211,8 @@ struct Engine::Impl final : FactSource {
     f.matched.resize(node->joins_above);
     // A variable this production does not bind (one local to a negation) reads as not asked.
     // When it binds them all, every value is overwritten below and the old ones need no reset.
-    if (node->bindings.size() == rule.variables.size()) f.bindings.resize(rule.variables.size());
-    else f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    if (node->bindings.size() == node->var_count) f.bindings.resize(node->var_count);
+    else f.bindings.assign(node->var_count, Value::unknown(UnknownReason::not_asked));
     // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
     // alias anything, so after each Value written the compiler would load them again.
     // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
@@ -1205,15 +1233,13 @@ struct Engine::Impl final : FactSource {
     token->firing = id;
     record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
-    for (const Action& action : rule.actions) {
-      if (action.kind != Action::Kind::assert_fact) continue;
-      const std::size_t size = action.assertion.slots.size();
-      // Grown, never shrunk: conclusions of other sizes follow, and growing value-initializes.
-      if (scratch_values.size() < size) scratch_values.resize(size);
+    const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
+    for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
+      const Term* term = conclusion_terms.data() + conclusion->first_term;
       Value* out = scratch_values.data();
-      for (const Term& term : action.assertion.slots)
-        *out++ = term.kind == Term::Kind::constant ? term.constant : values[term.var];
-      conclude(id, action.assertion.type, std::span<const Value>(scratch_values.data(), size));
+      for (const Term* last = term + conclusion->slot_count; term != last; ++term)
+        *out++ = term->kind == Term::Kind::constant ? term->constant : values[term->var];
+      conclude(id, conclusion->type, std::span<const Value>(scratch_values.data(), conclusion->slot_count));
     }
     settle();
   }

@@ -216,6 +216,13 @@ struct alignas(64) Node {
   RuleId rule = 0;
   std::int32_t level = 1;
   std::int32_t salience = 0;
+  /// The rule's variables (production and negative nodes): the size of a firing's bindings,
+  /// and of a negation's environment.
+  std::uint16_t var_count = 0;
+  /// The rule's conclusions, a run of the engine's (Engine::Impl::conclusions), which a firing
+  /// reads instead of the rule's actions.
+  std::uint16_t conclusion_count = 0;
+  std::uint32_t first_conclusion = 0;
   std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
 
   // negative: the negated conjunction, evaluated with the variables bound above it
@@ -233,7 +240,6 @@ struct alignas(64) Node {
   std::vector<SlotIndex> negated_binds;  // an unknown value bound here makes the match undetermined
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
-  std::uint16_t var_count = 0;
   std::uint64_t reset_mark = 0;      // the last reset() that listed it
 };
 
