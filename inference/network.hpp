@@ -311,7 +311,7 @@ class Recycling {
 class FactIndex {
  public:
   void insert(std::size_t hash, FactId id) {
-    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
+    make_room();
     note_filled(place(hash, id));
   }
   void erase(std::size_t hash, FactId id) {
@@ -338,7 +338,7 @@ class FactIndex {
   /// first, so that the empty place is still there to fill.
   template <class Same>  // bool same(FactId)
   std::size_t probe(std::size_t hash, Same&& same) {
-    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
+    make_room();
     std::size_t i = hash & mask();
     for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
       if (slots_[i].hash == hash && same(slots_[i].id)) break;
@@ -404,6 +404,11 @@ class FactIndex {
     FactId id = kEmpty;
   };
   std::size_t mask() const { return slots_.size() - 1; }
+  /// Grows before a fill would leave the table more than half full: past that, linear
+  /// probing's clusters lengthen quickly, and every assertion and conclusion probes.
+  void make_room() {
+    if ((live_ + 1) * 2 > slots_.size()) grow();
+  }
   std::size_t place(std::size_t hash, FactId id) {
     std::size_t i = hash & mask();
     while (slots_[i].id != kEmpty) i = (i + 1) & mask();
@@ -417,7 +422,7 @@ class FactIndex {
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     std::size_t capacity = 64;
-    while ((live_ + 1) * 2 > capacity) capacity *= 2;
+    while ((live_ + 1) * 4 > capacity) capacity *= 2;  // a quarter full, room to grow into
     slots_.assign(capacity, Slot{});
     live_ = 0;
     filled_since_save_.clear();  // restore() sees the new size and puts the saved entries back
