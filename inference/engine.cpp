@@ -26,11 +26,22 @@ bool identical(const Value& a, const Value& b) {
   return a.same(b);
 }
 
-std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
-  std::size_t h = type * 0x9E3779B97F4A7C15ull;
+/// The hash of fact identity, a slot at a time: a conclusion hashes its values as it builds them.
+class IdentityHash {
+ public:
+  explicit IdentityHash(TypeId type) : hash_(type * 0x9E3779B97F4A7C15ull) {}
   // An unknown's hash covers its reason, as identity does.
-  for (const Value& v : slots) h = (h ^ v.hash()) * 0x100000001B3ull;
-  return h;
+  void add(const Value& v) { hash_ = (hash_ ^ v.hash()) * 0x100000001B3ull; }
+  std::size_t value() const { return hash_; }
+
+ private:
+  std::size_t hash_;
+};
+
+std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
+  IdentityHash hash(type);
+  for (const Value& v : slots) hash.add(v);
+  return hash.value();
 }
 
 bool is_constant_test(const SlotTest& test) {
@@ -567,7 +578,7 @@ struct Engine::Impl final : FactSource {
       }
       for (const auto& [slot, var] : pattern.binds) {
         join->bind_slots.push_back(slot);
-        if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
+        if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot, joins});
       }
       node = share_or_add(std::move(fresh));
       ++joins;
@@ -1223,11 +1234,10 @@ struct Engine::Impl final : FactSource {
     const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
     std::size_t at = node->joins_above;
     for (const Token* t = token->parent; at > 0; t = t->parent) {
-      if (t->node->kind != Node::Kind::join) continue;
+      if (t->fact == kNoFact) continue;  // a negative node's: joins alone match a fact
       matched[--at] = t->fact;
-      const std::uint16_t depth = t->node->depth;
       const Value* slots = t->slots;
-      for (; binding != first_binding && binding[-1].depth == depth; --binding)
+      for (; binding != first_binding && binding[-1].join == at; --binding)
         values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
@@ -1237,16 +1247,21 @@ struct Engine::Impl final : FactSource {
     for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
       const Term* term = conclusion_terms.data() + conclusion->first_term;
       Value* out = scratch_values.data();
-      for (const Term* last = term + conclusion->slot_count; term != last; ++term)
-        *out++ = term->kind == Term::Kind::constant ? term->constant : values[term->var];
-      conclude(id, conclusion->type, std::span<const Value>(scratch_values.data(), conclusion->slot_count));
+      IdentityHash hash(conclusion->type);
+      for (const Term* last = term + conclusion->slot_count; term != last; ++term) {
+        const Value& value = term->kind == Term::Kind::constant ? term->constant : values[term->var];
+        hash.add(value);
+        *out++ = value;
+      }
+      conclude(id, conclusion->type, std::span<const Value>(scratch_values.data(), conclusion->slot_count),
+               hash.value());
     }
     settle();
   }
 
-  void conclude(FiringId firing, TypeId type, std::span<const Value> values) {
+  /// `hash`: identity_hash(type, values).
+  void conclude(FiringId firing, TypeId type, std::span<const Value> values, std::size_t hash) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
-    const std::size_t hash = identity_hash(type, values);
     const std::size_t place = probe_identity(type, values, hash);
     if (const FactId existing = identity.at(place); existing != kNoFact) {
       facts[existing].supports.push_back(firing);

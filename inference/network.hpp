@@ -179,11 +179,14 @@ struct JoinTest {
   std::vector<Operand> choices;  // non-empty: lhs is one of them
 };
 
-/// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`.
+/// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`,
+/// by the join that is `join`th on the way from the root (its fact's place in a firing's
+/// `matched`, which fire() knows without reading the token's node).
 struct VarLocation {
   VarId var = 0;
   std::uint16_t depth = 0;
   SlotIndex slot = 0;
+  std::uint16_t join = 0;
 };
 
 /// Fields in the order a patient's matching reads them: what every activation of a join
