@@ -26,11 +26,22 @@ bool identical(const Value& a, const Value& b) {
   return a.same(b);
 }
 
-std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
-  std::size_t h = type * 0x9E3779B97F4A7C15ull;
+/// The hash of fact identity, a slot at a time: a conclusion hashes its values as it builds them.
+class IdentityHash {
+ public:
+  explicit IdentityHash(TypeId type) : hash_(type * 0x9E3779B97F4A7C15ull) {}
   // An unknown's hash covers its reason, as identity does.
-  for (const Value& v : slots) h = (h ^ v.hash()) * 0x100000001B3ull;
-  return h;
+  void add(const Value& v) { hash_ = (hash_ ^ v.hash()) * 0x100000001B3ull; }
+  std::size_t value() const { return hash_; }
+
+ private:
+  std::size_t hash_;
+};
+
+std::size_t identity_hash(TypeId type, std::span<const Value> slots) {
+  IdentityHash hash(type);
+  for (const Value& v : slots) hash.add(v);
+  return hash.value();
 }
 
 bool is_constant_test(const SlotTest& test) {
@@ -195,6 +206,16 @@ struct Engine::Impl final : FactSource {
   TokenPool pool;
   std::uint64_t next_serial = 1;
   std::vector<std::int32_t> rule_level;
+  /// Every rule's `conclude` actions, laid out for fire(): a rule's are a run of `conclusions`
+  /// (Node::first_conclusion) and their slots a run of `conclusion_terms`. The rule base's
+  /// actions are large and scattered among its rules, and each firing would read them afresh.
+  struct Conclusion {
+    TypeId type = 0;
+    std::uint16_t slot_count = 0;
+    std::uint32_t first_term = 0;
+  };
+  std::vector<Conclusion> conclusions;
+  std::vector<Term> conclusion_terms;
   std::vector<std::vector<std::size_t>> questions_by_type;
   /// What assert_input needs of each fact type, in a few bytes a type instead of the rule
   /// base's FactTypeInfo and questions_by_type's vectors: a cache line or two less per fact.
@@ -340,8 +361,10 @@ struct Engine::Impl final : FactSource {
     root = add_node(Node::Kind::root, nullptr);
     for (RuleId r = 0; r < rules->rules.size(); ++r) {
       const Rule& rule = rules->rules[r];
+      const auto first_conclusion = static_cast<std::uint32_t>(conclusions.size());
+      lay_out_conclusions(rule);
       for (std::size_t p = 0; p < rule.productions.size(); ++p)
-        build_chain(rule, r, static_cast<std::uint16_t>(p));
+        build_chain(rule, r, static_cast<std::uint16_t>(p), first_conclusion);
     }
     build_dispatch();
     has_tokens.assign(nodes.size(), 0);
@@ -452,7 +475,21 @@ struct Engine::Impl final : FactSource {
     return join;
   }
 
-  void build_chain(const Rule& rule, RuleId r, std::uint16_t p) {
+  void lay_out_conclusions(const Rule& rule) {
+    for (const Action& action : rule.actions) {
+      if (action.kind != Action::Kind::assert_fact) continue;
+      const std::vector<Term>& slots = action.assertion.slots;
+      conclusions.push_back({action.assertion.type, static_cast<std::uint16_t>(slots.size()),
+                             static_cast<std::uint32_t>(conclusion_terms.size())});
+      conclusion_terms.insert(conclusion_terms.end(), slots.begin(), slots.end());
+      // Grown here, once, to the largest conclusion, so that fire() need not check.
+      if (scratch_values.size() < slots.size()) scratch_values.resize(slots.size());
+    }
+  }
+
+  /// `first_conclusion`: where the rule's conclusions begin; lay_out_conclusions() has just
+  /// added them.
+  void build_chain(const Rule& rule, RuleId r, std::uint16_t p, std::uint32_t first_conclusion) {
     std::vector<VarLocation> bound;  // top-level variables bound so far
     auto location_of = [&](VarId var) -> const VarLocation* {
       for (const VarLocation& l : bound)
@@ -541,7 +578,7 @@ struct Engine::Impl final : FactSource {
       }
       for (const auto& [slot, var] : pattern.binds) {
         join->bind_slots.push_back(slot);
-        if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot});
+        if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot, joins});
       }
       node = share_or_add(std::move(fresh));
       ++joins;
@@ -553,6 +590,9 @@ struct Engine::Impl final : FactSource {
     production->salience = rule.salience;
     production->bindings = bound;
     production->joins_above = joins;
+    production->var_count = static_cast<std::uint16_t>(rule.variables.size());
+    production->first_conclusion = first_conclusion;
+    production->conclusion_count = static_cast<std::uint16_t>(conclusions.size() - first_conclusion);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1170,7 +1210,6 @@ struct Engine::Impl final : FactSource {
 
   void fire(Token* token) {
     const Node* node = token->node;
-    const Rule& rule = rules->rules[node->rule];
     FiringId id = static_cast<FiringId>(firings.size());
     FiringRecord& record = firings.next();
     record.concluded.clear();
@@ -1183,8 +1222,8 @@ struct Engine::Impl final : FactSource {
     f.matched.resize(node->joins_above);
     // A variable this production does not bind (one local to a negation) reads as not asked.
     // When it binds them all, every value is overwritten below and the old ones need no reset.
-    if (node->bindings.size() == rule.variables.size()) f.bindings.resize(rule.variables.size());
-    else f.bindings.assign(rule.variables.size(), Value::unknown(UnknownReason::not_asked));
+    if (node->bindings.size() == node->var_count) f.bindings.resize(node->var_count);
+    else f.bindings.assign(node->var_count, Value::unknown(UnknownReason::not_asked));
     // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
     // alias anything, so after each Value written the compiler would load them again.
     // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
@@ -1195,32 +1234,34 @@ struct Engine::Impl final : FactSource {
     const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
     std::size_t at = node->joins_above;
     for (const Token* t = token->parent; at > 0; t = t->parent) {
-      if (t->node->kind != Node::Kind::join) continue;
+      if (t->fact == kNoFact) continue;  // a negative node's: joins alone match a fact
       matched[--at] = t->fact;
-      const std::uint16_t depth = t->node->depth;
       const Value* slots = t->slots;
-      for (; binding != first_binding && binding[-1].depth == depth; --binding)
+      for (; binding != first_binding && binding[-1].join == at; --binding)
         values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
     record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
-    for (const Action& action : rule.actions) {
-      if (action.kind != Action::Kind::assert_fact) continue;
-      const std::size_t size = action.assertion.slots.size();
-      // Grown, never shrunk: conclusions of other sizes follow, and growing value-initializes.
-      if (scratch_values.size() < size) scratch_values.resize(size);
+    const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
+    for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
+      const Term* term = conclusion_terms.data() + conclusion->first_term;
       Value* out = scratch_values.data();
-      for (const Term& term : action.assertion.slots)
-        *out++ = term.kind == Term::Kind::constant ? term.constant : values[term.var];
-      conclude(id, action.assertion.type, std::span<const Value>(scratch_values.data(), size));
+      IdentityHash hash(conclusion->type);
+      for (const Term* last = term + conclusion->slot_count; term != last; ++term) {
+        const Value& value = term->kind == Term::Kind::constant ? term->constant : values[term->var];
+        hash.add(value);
+        *out++ = value;
+      }
+      conclude(id, conclusion->type, std::span<const Value>(scratch_values.data(), conclusion->slot_count),
+               hash.value());
     }
     settle();
   }
 
-  void conclude(FiringId firing, TypeId type, std::span<const Value> values) {
+  /// `hash`: identity_hash(type, values).
+  void conclude(FiringId firing, TypeId type, std::span<const Value> values, std::size_t hash) {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
-    const std::size_t hash = identity_hash(type, values);
     const std::size_t place = probe_identity(type, values, hash);
     if (const FactId existing = identity.at(place); existing != kNoFact) {
       facts[existing].supports.push_back(firing);

@@ -179,11 +179,14 @@ struct JoinTest {
   std::vector<Operand> choices;  // non-empty: lhs is one of them
 };
 
-/// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`.
+/// Where a variable's value lives in a token chain: the slot of the fact matched at `depth`,
+/// by the join that is `join`th on the way from the root (its fact's place in a firing's
+/// `matched`, which fire() knows without reading the token's node).
 struct VarLocation {
   VarId var = 0;
   std::uint16_t depth = 0;
   SlotIndex slot = 0;
+  std::uint16_t join = 0;
 };
 
 /// Fields in the order a patient's matching reads them: what every activation of a join
@@ -216,6 +219,13 @@ struct alignas(64) Node {
   RuleId rule = 0;
   std::int32_t level = 1;
   std::int32_t salience = 0;
+  /// The rule's variables (production and negative nodes): the size of a firing's bindings,
+  /// and of a negation's environment.
+  std::uint16_t var_count = 0;
+  /// The rule's conclusions, a run of the engine's (Engine::Impl::conclusions), which a firing
+  /// reads instead of the rule's actions.
+  std::uint16_t conclusion_count = 0;
+  std::uint32_t first_conclusion = 0;
   std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
 
   // negative: the negated conjunction, evaluated with the variables bound above it
@@ -233,7 +243,6 @@ struct alignas(64) Node {
   std::vector<SlotIndex> negated_binds;  // an unknown value bound here makes the match undetermined
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
-  std::uint16_t var_count = 0;
   std::uint64_t reset_mark = 0;      // the last reset() that listed it
 };
 
@@ -305,7 +314,7 @@ class Recycling {
 class FactIndex {
  public:
   void insert(std::size_t hash, FactId id) {
-    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
+    make_room();
     note_filled(place(hash, id));
   }
   void erase(std::size_t hash, FactId id) {
@@ -332,7 +341,7 @@ class FactIndex {
   /// first, so that the empty place is still there to fill.
   template <class Same>  // bool same(FactId)
   std::size_t probe(std::size_t hash, Same&& same) {
-    if ((live_ + 1) * 4 > slots_.size() * 3) grow();
+    make_room();
     std::size_t i = hash & mask();
     for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
       if (slots_[i].hash == hash && same(slots_[i].id)) break;
@@ -398,6 +407,11 @@ class FactIndex {
     FactId id = kEmpty;
   };
   std::size_t mask() const { return slots_.size() - 1; }
+  /// Grows before a fill would leave the table more than half full: past that, linear
+  /// probing's clusters lengthen quickly, and every assertion and conclusion probes.
+  void make_room() {
+    if ((live_ + 1) * 2 > slots_.size()) grow();
+  }
   std::size_t place(std::size_t hash, FactId id) {
     std::size_t i = hash & mask();
     while (slots_[i].id != kEmpty) i = (i + 1) & mask();
@@ -411,7 +425,7 @@ class FactIndex {
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     std::size_t capacity = 64;
-    while ((live_ + 1) * 2 > capacity) capacity *= 2;
+    while ((live_ + 1) * 4 > capacity) capacity *= 2;  // a quarter full, room to grow into
     slots_.assign(capacity, Slot{});
     live_ = 0;
     filled_since_save_.clear();  // restore() sees the new size and puts the saved entries back
