@@ -3,12 +3,11 @@
 
 #include <algorithm>
 #include <exception>
-#include <fstream>
 #include <iterator>
-#include <sstream>
 #include <system_error>
 
 #include "parser/check.hpp"
+#include "tests/read_file.hpp"
 
 namespace rapa::test::verify {
 namespace {
@@ -158,11 +157,9 @@ bool located_at(const support::SourceManager& sources, const support::SourceRang
 std::string severity_word(Severity severity) { return std::string(support::severity_name(severity)); }
 
 std::optional<std::string> read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;  // not istreambuf_iterator: g++ 12 -O3 warns falsely inside it
-  text << in.rdbuf();
-  return text.str();
+  std::string text;
+  if (!read_whole_file(path, text)) return std::nullopt;
+  return text;
 }
 
 }  // namespace

@@ -5,24 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
 
+#include "tests/read_file.hpp"
+
 namespace {
 
 const std::string kHome = RAPA_SOURCE_DIR;
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 struct Block {
   std::size_t line = 0;
@@ -31,7 +24,7 @@ struct Block {
 
 /// The ```yaml blocks of a page of docs/, with the line each starts on.
 std::vector<Block> yaml_blocks(const std::string& page) {
-  std::istringstream in(read(kHome + "/docs/" + page));
+  std::istringstream in(rapa::test::read_file(kHome + "/docs/" + page));
   std::vector<Block> blocks;
   std::string line;
   std::size_t number = 0;
@@ -130,7 +123,7 @@ TEST_CASE("The full case of docs/cases.md is the case file it names", "[cases][d
   REQUIRE(text.rfind(prefix, 0) == 0);
   const std::string path = text.substr(prefix.size(), text.find('\n') - prefix.size());
   INFO("docs/cases.md names " << path);
-  CHECK(read(kHome + "/" + path) == text);
+  CHECK(rapa::test::read_file(kHome + "/" + path) == text);
 }
 
 }  // namespace

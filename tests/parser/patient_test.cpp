@@ -3,12 +3,11 @@
 // docs/patients.md, so the manual cannot drift from the loader.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "consult/knowledge.hpp"
 #include "parser/patient.hpp"
+#include "tests/read_file.hpp"
 
 namespace rapa::parser {
 namespace {
@@ -136,10 +135,7 @@ TEST_CASE("Mistakes are reported at their line and column, and give no facts", "
 }
 
 TEST_CASE("The example in docs/patients.md loads without a problem", "[patient][docs]") {
-  std::ifstream in(kHome + "/docs/patients.md");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string doc = text.str();
+  const std::string doc = rapa::test::read_file(kHome + "/docs/patients.md");
   auto begin = doc.find("```yaml\n");
   REQUIRE(begin != std::string::npos);
   begin += 8;
@@ -149,10 +145,8 @@ TEST_CASE("The example in docs/patients.md loads without a problem", "[patient][
   REQUIRE(l.patient);
   CHECK(count_of(l, "lab") == 6);
   // It is the bundled example patient, word for word.
-  std::ifstream example(kHome + "/examples/patients/itp_adult.yaml");
-  std::stringstream example_text;
-  example_text << example.rdbuf();
-  CHECK(example_text.str().find(doc.substr(begin, end - begin)) != std::string::npos);
+  const std::string example = rapa::test::read_file(kHome + "/examples/patients/itp_adult.yaml");
+  CHECK(example.find(doc.substr(begin, end - begin)) != std::string::npos);
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -18,6 +17,7 @@
 #include "parser/print.hpp"
 #include "support/diagnostics.hpp"
 #include "support/source_manager.hpp"
+#include "tests/read_file.hpp"
 
 namespace {
 
@@ -465,13 +465,7 @@ TEST_CASE("same_tree tells different trees apart", "[parser][round-trip]") {
 // The manual's examples are rule files: each must parse cleanly and round-trip. The test fails,
 // rather than skips, when the manual is missing: the examples are part of the contract.
 TEST_CASE("round trip: the rapa blocks of docs/language.md", "[parser][round-trip][docs]") {
-  const std::string path = std::string(RAPA_SOURCE_DIR) + "/docs/language.md";
-  std::ifstream in(path, std::ios::binary);
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string manual = buffer.str();
+  const std::string manual = rapa::test::read_file(std::string(RAPA_SOURCE_DIR) + "/docs/language.md");
 
   struct Block {
     std::size_t line;  // of the opening fence
@@ -537,11 +531,8 @@ TEST_CASE("round trip: the bundled rule base", "[parser][round-trip]") {
   std::sort(files.begin(), files.end());
   for (const auto& path : files) {
     DYNAMIC_SECTION(path.lexically_relative(RAPA_SOURCE_DIR).string()) {
-      std::ifstream in(path, std::ios::binary);
-      std::stringstream buffer;
-      buffer << in.rdbuf();
       support::SourceManager sources;
-      const auto first = parse_clean(sources, path.string(), buffer.str());
+      const auto first = parse_clean(sources, path.string(), rapa::test::read_file(path));
       const std::string printed = parser::print_rule_file(first);
       const auto second = parse_clean(sources, "printed.rules", printed);
       CHECK(parser::same_tree(first, second));

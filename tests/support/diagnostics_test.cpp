@@ -2,8 +2,6 @@
 // suggestions.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +10,7 @@
 #include "support/source_manager.hpp"
 #include "support/suggest.hpp"
 #include "support/utf8.hpp"
+#include "tests/read_file.hpp"
 
 using namespace rapa::support;
 
@@ -153,11 +152,7 @@ TEST_CASE("suggestions find plausible typos only", "[support]") {
 }
 
 TEST_CASE("every diagnostic is documented in docs/language.md with its exact message", "[support][docs]") {
-  std::ifstream in(std::string(RAPA_SOURCE_DIR) + "/docs/language.md");
-  REQUIRE(in);
-  std::ostringstream read;
-  read << in.rdbuf();
-  const std::string whole = read.str();
+  const std::string whole = rapa::test::read_file(std::string(RAPA_SOURCE_DIR) + "/docs/language.md");
   const auto section = whole.find("\n## 12. Diagnostics");
   REQUIRE(section != std::string::npos);
   const std::string doc = whole.substr(section);
