@@ -1043,11 +1043,9 @@ struct Engine::Impl final : FactSource {
   /// every evaluation, since an evaluation finishes before the next begins.
   Env& env_of(const Node* node, const Token* parent) const {
     negation_env.assign(node->var_count, Value{});
-    for (const VarLocation& l : node->env_layout) {
-      const Token* t = parent;
-      while (t->node->depth > l.depth) t = t->parent;
-      negation_env[l.var] = t->slots[l.slot];
-    }
+    // `parent` is at the depth above this node's, and each token one above the next.
+    for (const VarLocation& l : node->env_layout)
+      negation_env[l.var] = ancestor(parent, static_cast<std::uint16_t>(node->depth - 1 - l.depth))->slots[l.slot];
     return negation_env;
   }
 
