@@ -178,8 +178,7 @@ std::string print_action(const ast::Action& action, int width) {
     std::string operator()(const ast::Recommend& r) const {
       // With details, the details and then the text each take an indented line of their own.
       std::string out = "recommend " + print(r.drug);
-      std::string continuation = "\n";  // not "\n" + ...: g++ 12 -O3 warns falsely (GCC bug 105329)
-      continuation += indent(width + 2);
+      const std::string continuation = "\n" + indent(width + 2);
       if (!r.details.empty()) out += continuation + print_details(r.details);
       if (r.text) out += (r.details.empty() ? " " : continuation) + print(*r.text);
       return out;

@@ -407,9 +407,7 @@ std::string describe(const Dimension& dimension) {
     if (!formula.empty()) formula += "\xC2\xB7";  // middle dot
     formula += kBaseNames[i];
     if (exponent != 1) {
-      // Appended piecewise: "^" + std::string trips g++ 12's false -Wrestrict (GCC bug 105329).
-      formula += '^';
-      formula += std::to_string(exponent);
+      formula += "^" + std::to_string(exponent);
     }
   }
   return formula;

@@ -89,11 +89,7 @@ struct LineParser {
 
     // @+N:C, @-N:C or @N:C
     if (rest.empty() || rest.front() != '@') {
-      // Appended piecewise: "'" + std::string trips g++ 12's false -Wrestrict at -O3 (GCC bug 105329).
-      std::string message = "'";
-      message += word;
-      message += "' needs a location such as '@+1:7' or '@12:3'";
-      return problem(line_number, message);
+      return problem(line_number, "'" + std::string(word) + "' needs a location such as '@+1:7' or '@12:3'");
     }
     rest.remove_prefix(1);
     int sign = 0;

@@ -43,8 +43,7 @@ std::multiset<std::string> contents(const rapa::inference::Engine& engine) {
   for (rapa::inference::FactId f : engine.facts()) {
     std::string line = std::to_string(engine.type_of(f)) + "(";
     for (const auto& value : engine.slots_of(f)) line += engine.format(value) + ",";
-    line += ")";  // then the truth: ")" + std::to_string trips g++ 12's false -Wrestrict (GCC bug 105329)
-    line += std::to_string(static_cast<int>(engine.truth_of(f)));
+    line += ")" + std::to_string(static_cast<int>(engine.truth_of(f)));
     out.insert(std::move(line));
   }
   return out;

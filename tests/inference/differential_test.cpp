@@ -251,7 +251,6 @@ void play_seeds(std::uint64_t first, std::uint64_t count) {
     return;
   }
   std::string seeds;
-  // Appended piecewise: g++ 12 -O3 warns -Wrestrict falsely on a short literal + std::string (GCC bug 105329).
   for (std::size_t i = 0; i < failing.size() && i < 50; ++i) seeds.append(" ").append(std::to_string(failing[i]));
   FAIL(failing.size() << " of " << count << " seeds differ:" << seeds << (failing.size() > 50 ? " ..." : "")
                       << "\n\n"

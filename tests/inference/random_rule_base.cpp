@@ -405,8 +405,6 @@ class Printer {
       out += slot(p.type, test.slot);
       if (!test.choices.empty()) {
         out += " in {";
-        // Not (c ? "|" : "") + term: g++ 12 -O3 warns -Wrestrict falsely on a short literal +
-        // std::string (GCC bug 105329).
         for (std::size_t c = 0; c < test.choices.size(); ++c) {
           if (c) out += "|";
           out += term(test.choices[c], rule);

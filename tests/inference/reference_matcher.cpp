@@ -30,11 +30,9 @@ bool identical_slots(std::span<const Value> a, std::span<const Value> b) {
   return true;
 }
 
-// Strings here are built with append: g++ 12 -O3 warns -Wrestrict falsely on a short literal + std::string (GCC bug 105329).
-
 namespace {
 /// A slot or variable without a name, by its number.
-std::string numbered(std::size_t i) { return std::string("#").append(std::to_string(i)); }
+std::string numbered(std::size_t i) { return "#" + std::to_string(i); }
 }  // namespace
 
 std::string render_value(const Value& value, const SymbolNamer& names) {

@@ -41,8 +41,7 @@ struct Kb {
     r.name = std::move(name);
     r.productions = std::move(productions);
     r.actions = std::move(actions);
-    // Not "v" + std::to_string(v): g++ 12 -O3 warns -Wrestrict falsely on a short literal + std::string (GCC bug 105329).
-    for (int v = 0; v < variables; ++v) r.variables.push_back(std::string("v").append(std::to_string(v)));
+    for (int v = 0; v < variables; ++v) r.variables.push_back("v" + std::to_string(v));
     rules.rules.push_back(std::move(r));
   }
 };
