@@ -334,7 +334,10 @@ class FactIndex {
     }
     slots_[i].id = kEmpty;
     --live_;
+    // restore() copies the saved table after an erase, so the places filled so far are no
+    // longer needed; dropping them keeps a session that never resets from growing the list.
     erased_since_save_ = true;
+    filled_since_save_.clear();
   }
   /// One probe for a fact that may already be there: the place in `hash`'s cluster of the fact
   /// `same(id)` accepts, or else of the empty place that ends the cluster, for fill(). Grows
@@ -420,7 +423,7 @@ class FactIndex {
     return i;
   }
   /// Kept even after an erase (restore() then copies instead): a test on every insert would
-  /// cost more than the push.
+  /// cost more than the push, and the next erase empties the list again.
   void note_filled(std::size_t place) { filled_since_save_.push_back(static_cast<std::uint32_t>(place)); }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
