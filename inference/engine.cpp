@@ -387,16 +387,23 @@ struct Engine::Impl final : FactSource {
     agenda = Agenda(productions.size());
   }
 
-  /// The identity constants a memory requires of `slot`: one value, several (one_of), or none.
-  static std::vector<Value> required_values(const AlphaMemory& memory, SlotIndex slot) {
-    for (const SlotTest& t : memory.tests) {
+  /// The identity constants a memory requires of `slot` (one value, several for one_of, or
+  /// none), and which of its tests requires them.
+  struct Required {
+    std::vector<Value> values;
+    std::size_t test = 0;
+  };
+  static Required required_values(const AlphaMemory& memory, SlotIndex slot) {
+    for (std::size_t i = 0; i < memory.tests.size(); ++i) {
+      const SlotTest& t = memory.tests[i];
       if (t.slot != slot || t.op != Op::same) continue;
       std::vector<Value> values;
       if (t.choices.empty()) values.push_back(t.operand.constant);
       for (const Term& c : t.choices)
         if (std::none_of(values.begin(), values.end(), [&](const Value& v) { return v.same(c.constant); }))
           values.push_back(c.constant);
-      if (std::none_of(values.begin(), values.end(), [](const Value& v) { return v.is_unknown(); })) return values;
+      if (std::none_of(values.begin(), values.end(), [](const Value& v) { return v.is_unknown(); }))
+        return Required{std::move(values), i};
     }
     return {};
   }
@@ -409,17 +416,21 @@ struct Engine::Impl final : FactSource {
       std::size_t best_count = 0;
       for (SlotIndex slot = 0; slot < rules->types[type].slots.size(); ++slot) {
         std::size_t count = 0;
-        for (const AlphaMemory* m : memories) count += required_values(*m, slot).empty() ? 0 : 1;
+        for (const AlphaMemory* m : memories) count += required_values(*m, slot).values.empty() ? 0 : 1;
         if (count > best_count) best_count = count, dispatch[type].slot = slot;
       }
       Dispatch& d = dispatch[type];
       for (AlphaMemory* m : memories) {
-        std::vector<Value> values = d.slot ? required_values(*m, *d.slot) : std::vector<Value>{};
-        if (values.empty()) {
+        const Required required = d.slot ? required_values(*m, *d.slot) : Required{};
+        if (required.values.empty()) {
           d.rest.push_back(m);
           continue;
         }
-        for (const Value& v : values) {
+        // That test first: a fact found through the dispatch has passed it (see enter_network).
+        // The order of a memory's tests changes nothing else, since their truths are and-ed.
+        std::rotate(m->tests.begin(), m->tests.begin() + static_cast<std::ptrdiff_t>(required.test),
+                    m->tests.begin() + static_cast<std::ptrdiff_t>(required.test) + 1);
+        for (const Value& v : required.values) {
           auto& chain = d.by_value[v.hash()];
           auto at = std::find_if(chain.begin(), chain.end(), [&](const auto& e) { return e.first.same(v); });
           if (at == chain.end()) chain.emplace_back(v, std::vector<AlphaMemory*>{m});
@@ -865,15 +876,19 @@ struct Engine::Impl final : FactSource {
       for (AlphaMemory* memory : alpha_by_type[f.type]) try_memory(memory, id);
       return;
     }
+    // The memories found by the value have its test first (build_dispatch), and it holds.
     if (const auto* memories = d.bucket(f.slots[*d.slot]))
-      for (AlphaMemory* memory : *memories) try_memory(memory, id);
+      for (AlphaMemory* memory : *memories) try_memory(memory, id, 1);
     for (AlphaMemory* memory : d.rest) try_memory(memory, id);
   }
 
-  void try_memory(AlphaMemory* memory, FactId id) {
+  /// `passed`: how many of the memory's first tests the fact is known to pass.
+  void try_memory(AlphaMemory* memory, FactId id, std::size_t passed = 0) {
     FactRecord& f = facts[id];
     Truth truth = f.truth;
-    for (const SlotTest& test : memory->tests) {
+    for (auto test_at = memory->tests.begin() + static_cast<std::ptrdiff_t>(passed); test_at != memory->tests.end();
+         ++test_at) {
+      const SlotTest& test = *test_at;
       // Constant operands only (is_constant_test), so no environment is needed.
       const Value& value = f.slots[test.slot];
       Truth t = Truth::no;
@@ -888,8 +903,13 @@ struct Engine::Impl final : FactSource {
     f.memories.push_back(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
-    for (std::size_t i = 0; i < memory->successors.size(); ++i)
-      if (has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
+    // The lists are fixed once the network is built, so they are read into locals: otherwise each
+    // call below would make the compiler load them again for every successor passed over.
+    const std::uint32_t* parents = memory->successor_parents.data();
+    Node* const* successors = memory->successors.data();
+    const std::uint8_t* parent_has_tokens = has_tokens.data();
+    for (std::size_t i = 0, n = memory->successors.size(); i < n; ++i)
+      if (parent_has_tokens[parents[i]]) right_activate(successors[i], id, truth);
   }
 
   void leave_network(FactId id) {
