@@ -187,11 +187,23 @@ TEST_CASE("workload: the cohort, typed and in declared slot order", "[bench][wor
   CHECK(bench::parse_cohort(cohort, "cohort.jsonl", w, 1).size() == 1);
 
   inference::SymbolTable symbols;
-  const auto ready = bench::to_patients(patients, [&](std::string_view s) { return symbols.intern(s); });
-  REQUIRE(ready[0].facts.size() == 2);
-  CHECK(ready[0].facts[1].first == 1);
-  CHECK(symbols.name(ready[0].facts[1].second[1].as_symbol()) == "kd001");
-  CHECK(ready[0].facts[0].second[2].kind() == Value::Kind::number);
+  bench::Cohort ready(patients, [&](std::string_view s) { return symbols.intern(s); });
+  REQUIRE(ready.size() == 2);
+  CHECK(ready.id(0) == "p1");
+  CHECK(ready.id(1) == "p2");
+  REQUIRE(ready.facts(0).size() == 2);
+  CHECK(ready.facts(1).empty());
+  CHECK(ready.facts(0)[1].type == 1);
+  REQUIRE(ready.facts(0)[1].slots.size() == 3);
+  CHECK(symbols.name(ready.facts(0)[1].slots[1].as_symbol()) == "kd001");
+  CHECK(ready.facts(0)[0].slots[2].kind() == Value::Kind::number);
+  CHECK(ready.facts(0)[0].slots[2].as_double() == 61.0);
+  // One array for the whole cohort: the second fact's values follow the first's.
+  CHECK(ready.facts(0)[1].slots.data() == ready.facts(0)[0].slots.data() + ready.facts(0)[0].slots.size());
+  // Moved, the facts still read the same values.
+  const bench::Cohort moved = std::move(ready);
+  CHECK(symbols.name(moved.facts(0)[1].slots[1].as_symbol()) == "kd001");
+  CHECK_THROWS_AS(moved.facts(2), std::out_of_range);
 }
 
 TEST_CASE("workload: malformed files name the file and line", "[bench][workload]") {

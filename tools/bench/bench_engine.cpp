@@ -157,21 +157,20 @@ class RapaSide {
     const double start = cpu_seconds();
     engine_ = std::make_unique<inference::Engine>(workload.rules);
     load_ms_ = workload_ms + (cpu_seconds() - start) * 1e3;
-    patients_ = bench::to_patients(raw, [this](std::string_view name) { return engine_->intern(name); });
+    patients_ = bench::Cohort(raw, [this](std::string_view name) { return engine_->intern(name); });
   }
 
   double load_ms() const { return load_ms_; }
   std::size_t size() const { return patients_.size(); }
-  const std::string& id(std::size_t p) const { return patients_[p].id; }
+  const std::string& id(std::size_t p) const { return patients_.id(p); }
   inference::Engine& engine() { return *engine_; }
 
   /// Clear, assert, run; returns the fact ids of the patient's facts in order.
   std::vector<inference::FactId> load_and_run(std::size_t p) {
     engine_->reset();
     std::vector<inference::FactId> ids;
-    ids.reserve(patients_[p].facts.size());
-    for (const auto& [type, slots] : patients_[p].facts)
-      ids.push_back(engine_->assert_fact(type, std::span<const inference::Value>(slots)));
+    ids.reserve(patients_.facts(p).size());
+    for (const bench::Cohort::Fact& fact : patients_.facts(p)) ids.push_back(engine_->assert_fact(fact.type, fact.slots));
     run();
     return ids;
   }
@@ -179,8 +178,7 @@ class RapaSide {
   /// The timed body: clear, assert, run, collect.
   void run_patient(std::size_t p, PassTotals& totals) {
     engine_->reset();
-    for (const auto& [type, slots] : patients_[p].facts)
-      engine_->assert_fact(type, std::span<const inference::Value>(slots));
+    for (const bench::Cohort::Fact& fact : patients_.facts(p)) engine_->assert_fact(fact.type, fact.slots);
     run();
     totals.fired += engine_->fired();
     totals.advice += engine_->fact_count(workload_.advice_type);
@@ -193,12 +191,12 @@ class RapaSide {
 
   PatientLines lines() const { return bench::engine_lines(*engine_, workload_.advice_type); }
 
-  const bench::Patient& patient(std::size_t p) const { return patients_[p]; }
+  std::span<const bench::Cohort::Fact> facts(std::size_t p) const { return patients_.facts(p); }
 
  private:
   const bench::Workload& workload_;
   std::unique_ptr<inference::Engine> engine_;
-  std::vector<bench::Patient> patients_;
+  bench::Cohort patients_;
   double load_ms_ = 0;
 };
 
@@ -222,11 +220,11 @@ ChangeFigures measure_changes(RapaSide& rapa, std::size_t count) {
   inference::Engine& engine = rapa.engine();
   const auto diagnosis = rapa.engine().rules().find_type("diagnosis");
   for (std::size_t p = 0; p < std::min(count, rapa.size()); ++p) {
-    const auto& facts = rapa.patient(p).facts;
+    const auto facts = rapa.facts(p);
     if (facts.empty()) continue;
     std::size_t chosen = 0;
     for (std::size_t i = 0; i < facts.size(); ++i)
-      if (diagnosis && facts[i].first == *diagnosis) {
+      if (diagnosis && facts[i].type == *diagnosis) {
         chosen = i;
         break;
       }
@@ -243,7 +241,7 @@ ChangeFigures measure_changes(RapaSide& rapa, std::size_t count) {
 
     cpu0 = cpu_seconds();
     auto t2 = std::chrono::steady_clock::now();
-    engine.assert_fact(facts[chosen].first, std::span<const inference::Value>(facts[chosen].second));
+    engine.assert_fact(facts[chosen].type, facts[chosen].slots);
     rapa.run();
     auto t3 = std::chrono::steady_clock::now();
     cpu += cpu_seconds() - cpu0;
@@ -257,7 +255,7 @@ ChangeFigures measure_changes(RapaSide& rapa, std::size_t count) {
     engine.reset();
     for (std::size_t i = 0; i < facts.size(); ++i)
       if (ids[i] != ids[chosen])
-        engine.assert_fact(facts[i].first, std::span<const inference::Value>(facts[i].second));
+        engine.assert_fact(facts[i].type, facts[i].slots);
     rapa.run();
     const PatientLines fresh_without = rapa.lines();
     std::string problem;

@@ -27,9 +27,12 @@ struct ClipsRunner::Impl {
     const char* name = nullptr;  // the template's slot name, owned by Impl::slot_names
     DATA_OBJECT value{};         // an atom whose reference count we hold
   };
+  // Every patient's slots in one array, and every fact, as rapa's bench::Cohort holds its
+  // patients: both engines read their input front to back.
   struct Fact {
     void* deftemplate = nullptr;
-    std::vector<Slot> slots;
+    std::size_t first_slot = 0;
+    std::size_t slot_count = 0;
   };
 
   const Workload* workload = nullptr;
@@ -39,7 +42,9 @@ struct ClipsRunner::Impl {
   std::vector<std::vector<std::string>> slot_names;   // by TypeId
   std::vector<void*> kept;  // the KB templates and initial-fact: their facts stay across patients
   void* advice = nullptr;
-  std::vector<std::vector<Fact>> patients;
+  std::vector<Slot> slots;
+  std::vector<Fact> facts;
+  std::vector<std::size_t> first_fact;  // per patient, and one past the last
 
   bool keeps(void* deftemplate) const {
     for (void* t : kept)
@@ -84,13 +89,16 @@ double ClipsRunner::load_ms() const { return impl_->load_ms; }
 
 void ClipsRunner::prepare(const std::vector<RawPatient>& patients) {
   Impl& s = *impl_;
-  s.patients.clear();
-  s.patients.reserve(patients.size());
+  s.slots.clear();
+  s.facts.clear();
+  s.first_fact.clear();
   for (const RawPatient& patient : patients) {
-    std::vector<Impl::Fact> facts;
+    s.first_fact.push_back(s.facts.size());
     for (const RawFact& raw : patient.facts) {
       Impl::Fact fact;
       fact.deftemplate = s.templates[raw.type];
+      fact.first_slot = s.slots.size();
+      fact.slot_count = raw.slots.size();
       for (std::size_t i = 0; i < raw.slots.size(); ++i) {
         Impl::Slot slot;
         slot.name = s.slot_names[raw.type][i].c_str();
@@ -112,12 +120,12 @@ void ClipsRunner::prepare(const std::vector<RawPatient>& patients) {
             IncrementFloatCount(GetValue(slot.value));
             break;
         }
-        fact.slots.push_back(slot);
+        s.slots.push_back(slot);
       }
-      facts.push_back(std::move(fact));
+      s.facts.push_back(fact);
     }
-    s.patients.push_back(std::move(facts));
   }
+  s.first_fact.push_back(s.facts.size());
 }
 
 ClipsRunner::Outcome ClipsRunner::run_patient(std::size_t patient) {
@@ -129,9 +137,11 @@ ClipsRunner::Outcome ClipsRunner::run_patient(std::size_t patient) {
     if (!s.keeps(EnvFactDeftemplate(s.env, fact))) EnvRetract(s.env, fact);
     fact = next;
   }
-  for (Impl::Fact& spec : s.patients[patient]) {
+  for (std::size_t f = s.first_fact.at(patient), end = s.first_fact.at(patient + 1); f < end; ++f) {
+    const Impl::Fact& spec = s.facts[f];
     struct fact* created = EnvCreateFact(s.env, spec.deftemplate);
-    for (Impl::Slot& slot : spec.slots) {
+    for (std::size_t i = spec.first_slot; i < spec.first_slot + spec.slot_count; ++i) {
+      const Impl::Slot& slot = s.slots[i];
       DATA_OBJECT value = slot.value;
       if (!EnvPutFactSlot(s.env, created, slot.name, &value))
         throw WorkloadError(std::string("CLIPS: EnvPutFactSlot refused slot ") + slot.name);

@@ -26,18 +26,17 @@ int main(int argc, char** argv) {
     const bench::Workload workload = bench::load_workload(dir / "workload.json");
     const auto raw = bench::load_cohort(dir / "cohort.jsonl", workload);
     inference::Engine engine(workload.rules);
-    const auto patients = bench::to_patients(raw, [&](std::string_view name) { return engine.intern(name); });
+    const bench::Cohort patients(raw, [&](std::string_view name) { return engine.intern(name); });
     std::ofstream out(argv[2], std::ios::binary);
     out << bench::kChecksumHeader;
-    for (const bench::Patient& patient : patients) {
+    for (std::size_t p = 0; p < patients.size(); ++p) {
       engine.reset();
-      for (const auto& [type, slots] : patient.facts)
-        engine.assert_fact(type, std::span<const inference::Value>(slots));
+      for (const bench::Cohort::Fact& fact : patients.facts(p)) engine.assert_fact(fact.type, fact.slots);
       if (!engine.run().completed) {
-        std::cerr << "rapa_bench_verify: patient " << patient.id << ": the firing limit was reached\n";
+        std::cerr << "rapa_bench_verify: patient " << patients.id(p) << ": the firing limit was reached\n";
         return 1;
       }
-      out << bench::checksum_row(patient.id, engine.fired(), bench::engine_lines(engine, workload.advice_type));
+      out << bench::checksum_row(patients.id(p), engine.fired(), bench::engine_lines(engine, workload.advice_type));
     }
     out.close();
     if (!out) {

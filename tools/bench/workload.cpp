@@ -429,21 +429,27 @@ Value to_value(const RawValue& raw, const Interner& intern) {
   return Value();
 }
 
-std::vector<Patient> to_patients(const std::vector<RawPatient>& raw, const Interner& intern) {
-  std::vector<Patient> out;
-  out.reserve(raw.size());
+Cohort::Cohort(const std::vector<RawPatient>& raw, const Interner& intern) {
+  std::size_t value_count = 0, fact_count = 0;
   for (const RawPatient& patient : raw) {
-    Patient p;
-    p.id = patient.id;
-    for (const RawFact& fact : patient.facts) {
-      std::vector<Value> slots;
-      slots.reserve(fact.slots.size());
-      for (const RawValue& value : fact.slots) slots.push_back(to_value(value, intern));
-      p.facts.emplace_back(fact.type, std::move(slots));
-    }
-    out.push_back(std::move(p));
+    fact_count += patient.facts.size();
+    for (const RawFact& fact : patient.facts) value_count += fact.slots.size();
   }
-  return out;
+  // Sized first, so that the spans taken below stay valid.
+  values_.reserve(value_count);
+  facts_.reserve(fact_count);
+  ids_.reserve(raw.size());
+  first_fact_.reserve(raw.size() + 1);
+  for (const RawPatient& patient : raw) {
+    ids_.push_back(patient.id);
+    first_fact_.push_back(facts_.size());
+    for (const RawFact& fact : patient.facts) {
+      const std::size_t first = values_.size();
+      for (const RawValue& value : fact.slots) values_.push_back(to_value(value, intern));
+      facts_.push_back(Fact{fact.type, std::span<const Value>(values_).subspan(first, fact.slots.size())});
+    }
+  }
+  first_fact_.push_back(facts_.size());
 }
 
 }  // namespace rapa::bench

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -74,16 +75,40 @@ std::vector<RawPatient> parse_cohort(std::string_view text, const std::string& f
 std::vector<RawPatient> load_cohort(const std::filesystem::path& file, const Workload& workload,
                                     std::size_t limit = 0);
 
-/// A patient ready for the engine: facts as (type, slot values), symbols interned.
-struct Patient {
-  std::string id;
-  std::vector<std::pair<inference::TypeId, std::vector<inference::Value>>> facts;
-};
-
 using Interner = std::function<inference::Symbol(std::string_view)>;
 inference::Value to_value(const RawValue& raw, const Interner& intern);
-/// `intern` is the engine's (patient symbols may be absent from the rule base).
-std::vector<Patient> to_patients(const std::vector<RawPatient>& raw, const Interner& intern);
+
+/// The patients ready for the engine, symbols interned. Every slot value of every patient lies
+/// in one array in cohort order, and so does every fact: a pass over the cohort reads its input
+/// front to back, where a vector per fact cost a cache miss per fact (docs/performance.md).
+class Cohort {
+ public:
+  struct Fact {
+    inference::TypeId type = 0;
+    std::span<const inference::Value> slots;
+  };
+
+  Cohort() = default;
+  /// `intern` is the engine's (patient symbols may be absent from the rule base).
+  Cohort(const std::vector<RawPatient>& raw, const Interner& intern);
+  // The facts' spans point into values_: a copy would point into the original.
+  Cohort(const Cohort&) = delete;
+  Cohort& operator=(const Cohort&) = delete;
+  Cohort(Cohort&&) = default;
+  Cohort& operator=(Cohort&&) = default;
+
+  std::size_t size() const { return ids_.size(); }
+  const std::string& id(std::size_t patient) const { return ids_.at(patient); }
+  std::span<const Fact> facts(std::size_t patient) const {
+    return std::span<const Fact>(facts_).subspan(first_fact_.at(patient), first_fact_.at(patient + 1) - first_fact_[patient]);
+  }
+
+ private:
+  std::vector<std::string> ids_;
+  std::vector<inference::Value> values_;
+  std::vector<Fact> facts_;
+  std::vector<std::size_t> first_fact_;  // size() + 1 entries: patient p's facts are [p, p + 1)
+};
 
 /// The whole of a file, or WorkloadError naming it.
 std::string read_file(const std::filesystem::path& file);
