@@ -174,25 +174,35 @@ struct Engine::Impl final : FactSource {
   std::vector<std::unique_ptr<AlphaMemory>> alpha_memories;
   std::unordered_map<std::string, AlphaMemory*> alpha_by_key;
   std::vector<std::vector<AlphaMemory*>> alpha_by_type;
+  /// A run of `dispatched`: the memories a fact can enter, side by side.
+  struct MemoryRun {
+    std::uint32_t first = 0;
+    std::uint32_t count = 0;
+  };
   /// Per type, the memories a fact can enter, found by the value of one slot (lab.test,
   /// diagnosis.code) instead of trying every memory of the type.
   struct Dispatch {
     std::optional<SlotIndex> slot;
-    HashTable<std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> by_value;
-    /// The same lists for symbol values (most are: lab.test, diagnosis.code), found by the
+    HashTable<std::vector<std::pair<Value, MemoryRun>>> by_value;
+    /// The same runs for symbol values (most are: lab.test, diagnosis.code), found by the
     /// symbol's number, which is small and dense: one index instead of a hash probe.
-    std::vector<const std::vector<AlphaMemory*>*> by_symbol;
-    std::vector<AlphaMemory*> rest;  // memories with no identity test on that slot
+    std::vector<MemoryRun> by_symbol;
+    MemoryRun rest;  // memories with no identity test on that slot
 
-    const std::vector<AlphaMemory*>* bucket(const Value& v) const {
-      if (v.kind() == Value::Kind::symbol) return v.as_symbol() < by_symbol.size() ? by_symbol[v.as_symbol()] : nullptr;
+    /// Empty when no memory requires `v`.
+    MemoryRun bucket(const Value& v) const {
+      if (v.kind() == Value::Kind::symbol) return v.as_symbol() < by_symbol.size() ? by_symbol[v.as_symbol()] : MemoryRun{};
       const auto* chain = by_value.find(v.hash());
-      if (!chain) return nullptr;
-      for (const auto& [value, memories] : *chain)
-        if (value.same(v)) return &memories;
-      return nullptr;
+      if (!chain) return {};
+      for (const auto& [value, run] : *chain)
+        if (value.same(v)) return run;
+      return {};
     }
   };
+  /// Every Dispatch's runs, one after another. A fact's dispatch reads one small entry and then
+  /// its memories in a row: with a vector per value it read the vector, then its buffer, each
+  /// likely a cache miss of its own (a time profile showed them as most of enter_network's).
+  std::vector<AlphaMemory*> dispatched;
   std::vector<Dispatch> dispatch;
   HashTable<AlphaMemory*> alpha_of_pattern;  // by the Pattern's address
   static std::size_t key_of(const Pattern& pattern) { return reinterpret_cast<std::uintptr_t>(&pattern); }
@@ -420,10 +430,12 @@ struct Engine::Impl final : FactSource {
         if (count > best_count) best_count = count, dispatch[type].slot = slot;
       }
       Dispatch& d = dispatch[type];
+      std::vector<AlphaMemory*> rest;
+      HashTable<std::vector<std::pair<Value, std::vector<AlphaMemory*>>>> lists;  // by the value's hash
       for (AlphaMemory* m : memories) {
         const Required required = d.slot ? required_values(*m, *d.slot) : Required{};
         if (required.values.empty()) {
-          d.rest.push_back(m);
+          rest.push_back(m);
           continue;
         }
         // That test first: a fact found through the dispatch has passed it (see enter_network).
@@ -431,18 +443,25 @@ struct Engine::Impl final : FactSource {
         std::rotate(m->tests.begin(), m->tests.begin() + static_cast<std::ptrdiff_t>(required.test),
                     m->tests.begin() + static_cast<std::ptrdiff_t>(required.test) + 1);
         for (const Value& v : required.values) {
-          auto& chain = d.by_value[v.hash()];
+          auto& chain = lists[v.hash()];
           auto at = std::find_if(chain.begin(), chain.end(), [&](const auto& e) { return e.first.same(v); });
           if (at == chain.end()) chain.emplace_back(v, std::vector<AlphaMemory*>{m});
           else at->second.push_back(m);
         }
       }
-      // After every insertion, so that the lists no longer move.
-      d.by_value.for_each([&](std::size_t, const auto& chain) {
+      auto add_run = [&](const std::vector<AlphaMemory*>& listed) {
+        const MemoryRun run{static_cast<std::uint32_t>(dispatched.size()), static_cast<std::uint32_t>(listed.size())};
+        dispatched.insert(dispatched.end(), listed.begin(), listed.end());
+        return run;
+      };
+      d.rest = add_run(rest);
+      lists.for_each([&](std::size_t hash, const auto& chain) {
         for (const auto& [value, listed] : chain) {
+          const MemoryRun run = add_run(listed);
+          d.by_value[hash].emplace_back(value, run);
           if (value.kind() != Value::Kind::symbol) continue;
-          if (value.as_symbol() >= d.by_symbol.size()) d.by_symbol.resize(value.as_symbol() + 1, nullptr);
-          d.by_symbol[value.as_symbol()] = &listed;
+          if (value.as_symbol() >= d.by_symbol.size()) d.by_symbol.resize(value.as_symbol() + 1);
+          d.by_symbol[value.as_symbol()] = run;
         }
       });
     }
@@ -877,9 +896,9 @@ struct Engine::Impl final : FactSource {
       return;
     }
     // The memories found by the value have its test first (build_dispatch), and it holds.
-    if (const auto* memories = d.bucket(f.slots[*d.slot]))
-      for (AlphaMemory* memory : *memories) try_memory(memory, id, 1);
-    for (AlphaMemory* memory : d.rest) try_memory(memory, id);
+    const MemoryRun found = d.bucket(f.slots[*d.slot]);
+    for (std::uint32_t i = found.first; i < found.first + found.count; ++i) try_memory(dispatched[i], id, 1);
+    for (std::uint32_t i = d.rest.first; i < d.rest.first + d.rest.count; ++i) try_memory(dispatched[i], id);
   }
 
   /// `passed`: how many of the memory's first tests the fact is known to pass.
