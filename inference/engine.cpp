@@ -199,10 +199,20 @@ struct Engine::Impl final : FactSource {
       return {};
     }
   };
+  /// An entry of `dispatched`: a memory, and a copy of its first test after those the dispatch
+  /// has passed when that test compares the slot with a constant. A fact that fails the copy is
+  /// turned away without reading the memory and its tests, which are seldom in cache.
+  struct DispatchedMemory {
+    AlphaMemory* memory = nullptr;
+    Value constant;
+    Op op = Op::same;
+    SlotIndex slot = 0;
+    bool screens = false;  // the copy is there
+  };
   /// Every Dispatch's runs, one after another. A fact's dispatch reads one small entry and then
   /// its memories in a row: with a vector per value it read the vector, then its buffer, each
   /// likely a cache miss of its own (a time profile showed them as most of enter_network's).
-  std::vector<AlphaMemory*> dispatched;
+  std::vector<DispatchedMemory> dispatched;
   std::vector<Dispatch> dispatch;
   HashTable<AlphaMemory*> alpha_of_pattern;  // by the Pattern's address
   static std::size_t key_of(const Pattern& pattern) { return reinterpret_cast<std::uintptr_t>(&pattern); }
@@ -449,15 +459,27 @@ struct Engine::Impl final : FactSource {
           else at->second.push_back(m);
         }
       }
-      auto add_run = [&](const std::vector<AlphaMemory*>& listed) {
+      // `passed`: the tests a fact found through this run has passed (see enter_network).
+      auto add_run = [&](const std::vector<AlphaMemory*>& listed, std::size_t passed) {
         const MemoryRun run{static_cast<std::uint32_t>(dispatched.size()), static_cast<std::uint32_t>(listed.size())};
-        dispatched.insert(dispatched.end(), listed.begin(), listed.end());
+        for (AlphaMemory* m : listed) {
+          DispatchedMemory entry;
+          entry.memory = m;
+          if (passed < m->tests.size() && m->tests[passed].choices.empty()) {
+            const SlotTest& test = m->tests[passed];  // constant (alpha memories hold no others)
+            entry.constant = test.operand.constant;
+            entry.op = test.op;
+            entry.slot = test.slot;
+            entry.screens = true;
+          }
+          dispatched.push_back(entry);
+        }
         return run;
       };
-      d.rest = add_run(rest);
+      d.rest = add_run(rest, 0);
       lists.for_each([&](std::size_t hash, const auto& chain) {
         for (const auto& [value, listed] : chain) {
-          const MemoryRun run = add_run(listed);
+          const MemoryRun run = add_run(listed, 1);
           d.by_value[hash].emplace_back(value, run);
           if (value.kind() != Value::Kind::symbol) continue;
           if (value.as_symbol() >= d.by_symbol.size()) d.by_symbol.resize(value.as_symbol() + 1);
@@ -897,8 +919,20 @@ struct Engine::Impl final : FactSource {
     }
     // The memories found by the value have its test first (build_dispatch), and it holds.
     const MemoryRun found = d.bucket(f.slots[*d.slot]);
-    for (std::uint32_t i = found.first; i < found.first + found.count; ++i) try_memory(dispatched[i], id, 1);
-    for (std::uint32_t i = d.rest.first; i < d.rest.first + d.rest.count; ++i) try_memory(dispatched[i], id);
+    try_memories(found, id, 1);
+    try_memories(d.rest, id, 0);
+  }
+
+  /// try_memory() for a run of `dispatched` whose tests the fact passes up to `passed`.
+  void try_memories(MemoryRun run, FactId id, std::size_t passed) {
+    // The slots stay where they are as memories fill (see Token::slots).
+    const Value* slots = facts[id].slots.data();
+    for (std::uint32_t i = run.first; i < run.first + run.count; ++i) {
+      const DispatchedMemory& entry = dispatched[i];
+      // The copy only turns facts away: try_memory evaluates every test, and the truth with them.
+      if (entry.screens && compare(entry.op, slots[entry.slot], entry.constant) == Truth::no) continue;
+      try_memory(entry.memory, id, passed);
+    }
   }
 
   /// `passed`: how many of the memory's first tests the fact is known to pass.
