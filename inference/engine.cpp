@@ -620,6 +620,8 @@ struct Engine::Impl final : FactSource {
         const JoinTest& t = join->tests[i];
         if (t.fact_same_token) {
           join->hashed_test = static_cast<int>(i);
+          join->hashed_up = t.rhs.up;
+          join->hashed_slot = t.rhs.slot;
           auto& indexes = join->alpha->indexes;
           const AlphaMemory::BaseIndex* index = join->alpha->index_on(t.lhs.slot);
           // A position, not a pointer: later joins on the same memory may grow `indexes`.
@@ -1064,9 +1066,8 @@ struct Engine::Impl final : FactSource {
         };
         std::size_t first = 0;
         if (node->hashed_test >= 0) {
-          const JoinTest& test = node->tests[static_cast<std::size_t>(node->hashed_test)];
           // The hashed test is fact_same_token: its key is a slot of a token above.
-          const Value& key = ancestor(parent, test.rhs.up)->slots[test.rhs.slot];
+          const Value& key = ancestor(parent, node->hashed_up)->slots[node->hashed_slot];
           if (!key.is_unknown()) {
             const AlphaMemory::BaseIndex& index = memory.indexes[node->hashed_index];
             if (const auto* bucket = index.by_hash.find(key.hash()))

@@ -202,13 +202,18 @@ struct alignas(64) Node {
 
   // join
   AlphaMemory* alpha = nullptr;
-  std::vector<JoinTest> tests;
-  std::vector<Token*> tokens;        // this node's memory (every kind)
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
   int hashed_test = -1;
   /// That test's index in `alpha->indexes`, found once here rather than per activation.
   std::uint32_t hashed_index = 0;
+  /// Where that test's value is (its rhs: `up` tokens above the parent, slot `slot`), copied
+  /// here so that a left activation finds its candidates from this cache line alone; when
+  /// there are none it never reads `tests`.
+  std::uint16_t hashed_up = 0;
+  SlotIndex hashed_slot = 0;
+  std::vector<JoinTest> tests;
+  std::vector<Token*> tokens;        // this node's memory (every kind)
   std::vector<Node*> children;       // every kind but production
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
