@@ -201,7 +201,8 @@ struct Engine::Impl final : FactSource {
   };
   /// An entry of `dispatched`: a memory, and a copy of its first test after those the dispatch
   /// has passed when that test compares the slot with a constant. A fact that fails the copy is
-  /// turned away without reading the memory and its tests, which are seldom in cache.
+  /// turned away without reading the memory and its tests, which are seldom in cache; one that
+  /// passes it for certain skips it in try_memory.
   struct DispatchedMemory {
     AlphaMemory* memory = nullptr;
     Value constant;
@@ -931,9 +932,15 @@ struct Engine::Impl final : FactSource {
     const Value* slots = facts[id].slots.data();
     for (std::uint32_t i = run.first; i < run.first + run.count; ++i) {
       const DispatchedMemory& entry = dispatched[i];
-      // The copy only turns facts away: try_memory evaluates every test, and the truth with them.
-      if (entry.screens && compare(entry.op, slots[entry.slot], entry.constant) == Truth::no) continue;
-      try_memory(entry.memory, id, passed);
+      if (!entry.screens) {
+        try_memory(entry.memory, id, passed);
+        continue;
+      }
+      const Truth screened = compare(entry.op, slots[entry.slot], entry.constant);
+      if (screened == Truth::no) continue;
+      // A definite pass is one more test passed; an undetermined one try_memory evaluates
+      // again, so that the truth it and-s includes it.
+      try_memory(entry.memory, id, screened == Truth::yes ? passed + 1 : passed);
     }
   }
 
