@@ -321,6 +321,7 @@ struct Engine::Impl final : FactSource {
     auto memory = std::make_unique<AlphaMemory>();
     memory->type = pattern.type;
     memory->tests = std::move(constant_tests);
+    memory->test_count = static_cast<std::uint32_t>(memory->tests.size());
     AlphaMemory* raw = memory.get();
     alpha_memories.push_back(std::move(memory));
     alpha_by_key.emplace(std::move(key), raw);
@@ -352,6 +353,7 @@ struct Engine::Impl final : FactSource {
     memory->negative_indexes.clear();
     for (Node* n : s)
       if (n->kind == Node::Kind::negative) memory->negatives.push_back(n), memory->negative_indexes.push_back(n->index);
+    memory->negative_count = static_cast<std::uint32_t>(memory->negatives.size());
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -705,7 +707,7 @@ struct Engine::Impl final : FactSource {
         // A negative node without owners has nothing to look at again. Its owners may still
         // be cut later in this pass, but one with owners left at the end had them all along,
         // so it is listed where it was first met all the same.
-        for (std::size_t i = 0; i < memory->negatives.size(); ++i) {
+        for (std::size_t i = 0; i < memory->negative_count; ++i) {
           if (!has_tokens[memory->negative_indexes[i]]) continue;
           Node* node = memory->negatives[i];
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
@@ -948,9 +950,9 @@ struct Engine::Impl final : FactSource {
   void try_memory(AlphaMemory* memory, FactId id, std::size_t passed = 0) {
     FactRecord& f = facts[id];
     Truth truth = f.truth;
-    for (auto test_at = memory->tests.begin() + static_cast<std::ptrdiff_t>(passed); test_at != memory->tests.end();
-         ++test_at) {
-      const SlotTest& test = *test_at;
+    // By the count in the memory's first line: a fact that passed every test reads no further.
+    for (std::size_t i = passed; i < memory->test_count; ++i) {
+      const SlotTest& test = memory->tests[i];
       // Constant operands only (is_constant_test), so no environment is needed.
       const Value& value = f.slots[test.slot];
       Truth t = Truth::no;

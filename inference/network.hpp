@@ -122,17 +122,26 @@ inline const Token* ancestor(const Token* token, std::uint16_t up) {
   return token;
 }
 
-/// Facts of one type that pass the same constant tests. Aligned, with what a fact entering it
-/// reads in the first two cache lines (tests, facts, truths, successors), like Node.
+/// Facts of one type that pass the same constant tests. Aligned, and ordered by who reads
+/// what: the first cache line is what entering, leaving, joining and reset() read of every
+/// memory they touch; the second what a fact entering reads to find its successors; the rest
+/// only some memories need (tests beyond those a fact is known to pass, base indexes, negative
+/// nodes). Each line a visit spans is a likely miss: the network is larger than the first-level
+/// cache, and the memories a patient touches vary from patient to patient.
 struct alignas(64) AlphaMemory {
-  std::vector<SlotTest> tests;      // constant operands only
   std::vector<FactId> facts;        // in insertion order
   std::vector<Truth> truths;        // parallel to facts: fact existence and constant tests
   std::size_t base_size = 0;        // the rule base's own facts come first
+  std::uint32_t test_count = 0;     // tests.size()
+  std::uint32_t negative_count = 0; // negatives.size()
+
   /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
   /// checks the parents' flags in one small array instead of visiting every successor node.
   std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
+  TypeId type = 0;
+
+  std::vector<SlotTest> tests;      // constant operands only
 
   /// Positions of the base facts by the value of one slot, for joins that look facts up by a
   /// value they already hold (cyp3a4(drug: ?m) after medication(drug: ?m)). Base facts never
@@ -154,7 +163,6 @@ struct alignas(64) AlphaMemory {
   /// Parallel to `negatives`: each one's Node::index, so that reset() finds the ones with
   /// owners in the engine's has_tokens without visiting every node.
   std::vector<std::uint32_t> negative_indexes;
-  TypeId type = 0;
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
