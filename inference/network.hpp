@@ -334,7 +334,7 @@ class FactIndex {
     if (slots_.empty()) return;
     std::size_t i = hash & mask();
     for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].hash == hash && slots_[i].id == id) break;
+      if (slots_[i].hash == low_bits(hash) && slots_[i].id == id) break;
     if (slots_[i].id == kEmpty) return;
     // Move back each later entry of the cluster whose home is not in (i, j]: a search for it
     // would otherwise stop at the hole.
@@ -360,14 +360,14 @@ class FactIndex {
     make_room();
     std::size_t i = hash & mask();
     for (; slots_[i].id != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].hash == hash && same(slots_[i].id)) break;
+      if (slots_[i].hash == low_bits(hash) && same(slots_[i].id)) break;
     return i;
   }
   /// The fact at a place probe() returned; kNoFact when it is the empty one.
   FactId at(std::size_t place) const { return slots_[place].id; }
   /// Fills the empty place probe() returned, provided nothing was inserted or erased since.
   void fill(std::size_t place, std::size_t hash, FactId id) {
-    slots_[place] = Slot{hash, id};
+    slots_[place] = Slot{low_bits(hash), id};
     ++live_;
     note_filled(place);
   }
@@ -375,7 +375,7 @@ class FactIndex {
   void find(std::size_t hash, Visit&& visit) const {
     if (slots_.empty()) return;
     for (std::size_t i = hash & mask(); slots_[i].id != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].hash == hash && !visit(slots_[i].id)) return;
+      if (slots_[i].hash == low_bits(hash) && !visit(slots_[i].id)) return;
   }
   /// Empties the table, and forgets what save() kept.
   void clear() {
@@ -418,10 +418,14 @@ class FactIndex {
 
  private:
   static constexpr FactId kEmpty = kNoFact;
+  /// The hash's low 32 bits: all a place needs (the table never has 2^32 places), and a slot
+  /// of 8 bytes instead of 16 halves the lines a probe touches. Two facts that share them are
+  /// told apart by the caller's comparison, as for equal hashes.
   struct Slot {
-    std::size_t hash = 0;
+    std::uint32_t hash = 0;
     FactId id = kEmpty;
   };
+  static std::uint32_t low_bits(std::size_t hash) { return static_cast<std::uint32_t>(hash); }
   std::size_t mask() const { return slots_.size() - 1; }
   /// Grows before a fill would leave the table more than half full: past that, linear
   /// probing's clusters lengthen quickly, and every assertion and conclusion probes.
@@ -431,7 +435,7 @@ class FactIndex {
   std::size_t place(std::size_t hash, FactId id) {
     std::size_t i = hash & mask();
     while (slots_[i].id != kEmpty) i = (i + 1) & mask();
-    slots_[i] = Slot{hash, id};
+    slots_[i] = Slot{low_bits(hash), id};
     ++live_;
     return i;
   }
