@@ -100,14 +100,16 @@ class Cohort {
   std::size_t size() const { return ids_.size(); }
   const std::string& id(std::size_t patient) const { return ids_.at(patient); }
   std::span<const Fact> facts(std::size_t patient) const {
-    return std::span<const Fact>(facts_).subspan(first_fact_.at(patient), first_fact_.at(patient + 1) - first_fact_[patient]);
+    const std::size_t first = first_fact_.at(patient);
+    return std::span<const Fact>(facts_).subspan(first, first_fact_.at(patient + 1) - first);
   }
 
  private:
   std::vector<std::string> ids_;
   std::vector<inference::Value> values_;
   std::vector<Fact> facts_;
-  std::vector<std::size_t> first_fact_;  // size() + 1 entries: patient p's facts are [p, p + 1)
+  /// size() + 1 entries: patient p's facts are facts_[first_fact_[p], first_fact_[p + 1]).
+  std::vector<std::size_t> first_fact_;
 };
 
 /// The whole of a file, or WorkloadError naming it.
