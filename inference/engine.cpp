@@ -51,6 +51,23 @@ bool is_constant_test(const SlotTest& test) {
   return test.operand.kind == Term::Kind::constant;
 }
 
+/// A `where` test that reads one value of the pattern's own fact and a constant (`where ?age
+/// >= 18 years`, ?age bound by this pattern): a constant test on that slot, as the slot test
+/// it amounts to. Such tests belong in the alpha network, as in CLIPS's pattern network: a
+/// fact that fails one never enters the memory, so no join looks at it. Empty for other
+/// tests, and when the variable is bound by two slots (which one would it be?).
+std::optional<SlotTest> as_slot_test(const Pattern& pattern, const Test& test) {
+  if (test.lhs.kind != Term::Kind::variable || test.rhs.kind != Term::Kind::constant) return std::nullopt;
+  std::optional<SlotIndex> slot;
+  for (const auto& [s, var] : pattern.binds) {
+    if (var != test.lhs.var) continue;
+    if (slot) return std::nullopt;
+    slot = s;
+  }
+  if (!slot) return std::nullopt;
+  return SlotTest{*slot, test.op, test.rhs, {}};
+}
+
 /// A key under which alpha memories with the same type and constant tests are shared.
 std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
   std::string key = std::to_string(type);
@@ -147,11 +164,30 @@ struct Engine::Impl final : FactSource {
     Truth truth = Truth::yes;
     bool alive = true;
     std::vector<Value> slots;
-    std::vector<AlphaMemory*> memories; // where it is stored
+    /// The alpha memories it is stored in: the first here, the others in `more_memories`. A fact
+    /// is in one memory or none far more often than in several, so entering and reset() read
+    /// this line and no heap block of its own.
+    AlphaMemory* first_memory = nullptr;
     Token* tokens = nullptr;            // join tokens that matched it
     std::size_t identity = 0;  // identity_hash of type and slots, kept for erasing
+    std::vector<AlphaMemory*> more_memories;
     std::vector<FiringId> supports;     // derived facts: live firings concluding it
     Origin origin;
+
+    void add_memory(AlphaMemory* memory) {
+      if (!first_memory) first_memory = memory;
+      else more_memories.push_back(memory);
+    }
+    void clear_memories() {
+      first_memory = nullptr;
+      more_memories.clear();
+    }
+    template <class Visit>  // visit(AlphaMemory*)
+    void for_each_memory(Visit&& visit) const {
+      if (!first_memory) return;
+      visit(first_memory);
+      for (AlphaMemory* memory : more_memories) visit(memory);
+    }
   };
 
   struct FiringRecord {
@@ -199,16 +235,19 @@ struct Engine::Impl final : FactSource {
       return {};
     }
   };
-  /// An entry of `dispatched`: a memory, and a copy of its first test after those the dispatch
-  /// has passed when that test compares the slot with a constant. A fact that fails the copy is
-  /// turned away without reading the memory and its tests, which are seldom in cache; one that
-  /// passes it for certain skips it in try_memory.
+  /// An entry of `dispatched`: a memory, and copies of up to two of its tests after those the
+  /// dispatch has passed, when they compare a slot with a constant (`age >= 40`, `age < 65`). A
+  /// fact that fails a copy is turned away without reading the memory and its tests, which are
+  /// seldom in cache; one that passes them for certain skips them in try_memory.
   struct DispatchedMemory {
+    struct Screen {
+      Value constant;
+      Op op = Op::same;
+      SlotIndex slot = 0;
+    };
     AlphaMemory* memory = nullptr;
-    Value constant;
-    Op op = Op::same;
-    SlotIndex slot = 0;
-    bool screens = false;  // the copy is there
+    std::uint32_t screen_count = 0;
+    std::array<Screen, 2> screens;
   };
   /// Every Dispatch's runs, one after another. A fact's dispatch reads one small entry and then
   /// its memories in a row: with a vector per value it read the vector, then its buffer, each
@@ -315,6 +354,8 @@ struct Engine::Impl final : FactSource {
     std::vector<SlotTest> constant_tests;
     for (const SlotTest& t : pattern.tests)
       if (is_constant_test(t)) constant_tests.push_back(t);
+    for (const Test& t : pattern.where)
+      if (auto slot_test = as_slot_test(pattern, t)) constant_tests.push_back(std::move(*slot_test));
     std::string key = alpha_key(pattern.type, constant_tests);
     auto found = alpha_by_key.find(key);
     if (found != alpha_by_key.end()) return found->second;
@@ -468,12 +509,11 @@ struct Engine::Impl final : FactSource {
         for (AlphaMemory* m : listed) {
           DispatchedMemory entry;
           entry.memory = m;
-          if (passed < m->tests.size() && m->tests[passed].choices.empty()) {
-            const SlotTest& test = m->tests[passed];  // constant (alpha memories hold no others)
-            entry.constant = test.operand.constant;
-            entry.op = test.op;
-            entry.slot = test.slot;
-            entry.screens = true;
+          // Constant tests (alpha memories hold no others), up to the first with choices.
+          for (std::size_t i = passed; i < m->tests.size() && entry.screen_count < entry.screens.size(); ++i) {
+            const SlotTest& test = m->tests[i];
+            if (!test.choices.empty()) break;
+            entry.screens[entry.screen_count++] = {test.operand.constant, test.op, test.slot};
           }
           dispatched.push_back(entry);
         }
@@ -610,6 +650,7 @@ struct Engine::Impl final : FactSource {
         join->tests.push_back(std::move(jt));
       }
       for (const Test& test : pattern.where) {
+        if (as_slot_test(pattern, test)) continue;  // the alpha memory's
         JoinTest jt;
         jt.op = test.op;
         jt.lhs = operand_of(test.lhs);
@@ -699,8 +740,8 @@ struct Engine::Impl final : FactSource {
         t = next;
       }
       if (!f.alive) continue;
-      for (AlphaMemory* memory : f.memories) {
-        if (memory->facts.size() == memory->base_size) continue;
+      f.for_each_memory([&](AlphaMemory* memory) {
+        if (memory->facts.size() == memory->base_size) return;
         // erase, not resize: shrinking needs none of resize's code for growing.
         memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
         memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
@@ -712,7 +753,7 @@ struct Engine::Impl final : FactSource {
           Node* node = memory->negatives[i];
           if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
         }
-      }
+      });
     }
     bool base_firings = std::any_of(firings.begin(), firings.end(),
                                     [](const FiringRecord& f) { return !f.firing.withdrawn; });
@@ -824,7 +865,7 @@ struct Engine::Impl final : FactSource {
     record.alive = true;
     ++live_by_type[type];
     record.supports.clear();
-    record.memories.clear();
+    record.clear_memories();
     record.tokens = nullptr;
     if (support != kNoFiring) {
       record.supports.push_back(support);
@@ -934,15 +975,22 @@ struct Engine::Impl final : FactSource {
     const Value* slots = facts[id].slots.data();
     for (std::uint32_t i = run.first; i < run.first + run.count; ++i) {
       const DispatchedMemory& entry = dispatched[i];
-      if (!entry.screens) {
-        try_memory(entry.memory, id, passed);
-        continue;
+      // The screens' definite passes, in order, are tests passed; the first undetermined one
+      // try_memory evaluates again, so that the truth it and-s includes it.
+      std::size_t known = passed;
+      bool counting = true;
+      bool turned_away = false;
+      for (std::uint32_t s = 0; s < entry.screen_count; ++s) {
+        const DispatchedMemory::Screen& screen = entry.screens[s];
+        const Truth screened = compare(screen.op, slots[screen.slot], screen.constant);
+        if (screened == Truth::no) {
+          turned_away = true;
+          break;
+        }
+        counting = counting && screened == Truth::yes;
+        if (counting) ++known;
       }
-      const Truth screened = compare(entry.op, slots[entry.slot], entry.constant);
-      if (screened == Truth::no) continue;
-      // A definite pass is one more test passed; an undetermined one try_memory evaluates
-      // again, so that the truth it and-s includes it.
-      try_memory(entry.memory, id, screened == Truth::yes ? passed + 1 : passed);
+      if (!turned_away) try_memory(entry.memory, id, known);
     }
   }
 
@@ -964,7 +1012,7 @@ struct Engine::Impl final : FactSource {
     }
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
-    f.memories.push_back(memory);
+    f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
     // The lists are fixed once the network is built, so they are read into locals: otherwise each
@@ -980,14 +1028,15 @@ struct Engine::Impl final : FactSource {
     FactRecord& f = facts[id];
     while (f.tokens) remove_token(f.tokens);
     // Out of every memory before any negation looks again, so no new token can pick it up.
-    for (AlphaMemory* memory : f.memories) {
+    std::vector<AlphaMemory*> memories;
+    f.for_each_memory([&](AlphaMemory* memory) {
       auto at = std::find(memory->facts.begin(), memory->facts.end(), id);
       auto index = at - memory->facts.begin();
       memory->facts.erase(at);
       memory->truths.erase(memory->truths.begin() + index);
-    }
-    std::vector<AlphaMemory*> memories = std::move(f.memories);
-    f.memories.clear();
+      memories.push_back(memory);
+    });
+    f.clear_memories();
     for (AlphaMemory* memory : memories)
       for (Node* node : memory->negatives) recompute_all(node);
   }
@@ -1139,7 +1188,9 @@ struct Engine::Impl final : FactSource {
     const std::vector<Element>& body = *node->body;
     if (body.size() != 1 || body[0].kind != Element::Kind::pattern) return;
     const Pattern& pattern = body[0].pattern;
-    if (!pattern.where.empty()) return;
+    if (std::any_of(pattern.where.begin(), pattern.where.end(),
+                    [&](const Test& t) { return !as_slot_test(pattern, t); }))
+      return;
     std::vector<Node::NegatedTest> tests;
     for (const SlotTest& test : pattern.tests) {
       if (is_constant_test(test)) continue;
