@@ -1290,8 +1290,9 @@ struct Engine::Impl final : FactSource {
       cut_token(child, true);
       child = next;
     }
-    Node* node = token->node;
-    if (node->kind == Node::Kind::production && token->firing != kNoFiring) {
+    // Only production tokens fire, so the firing alone says what the node would: one line
+    // fewer to read per token, most of them the node's only token of this patient.
+    if (token->firing != kNoFiring) {
       // withdraw() without its truth maintenance: the concluded facts after the base go anyway.
       FiringRecord& record = firings[token->firing];
       record.firing.withdrawn = true;
@@ -1317,8 +1318,7 @@ struct Engine::Impl final : FactSource {
 
   void remove_token(Token* token) {
     remove_descendants(token);
-    Node* node = token->node;
-    if (node->kind == Node::Kind::production && token->firing != kNoFiring) withdraw(token->firing);
+    if (token->firing != kNoFiring) withdraw(token->firing);  // a production token that fired
     if (token->fact != kNoFact) {
       unlink_from_fact(token);
     }

@@ -44,7 +44,7 @@ struct Token {
   Truth local = Truth::yes;    // negative-node owners: the negation's own truth
   std::uint64_t serial = 0;    // unique per creation: agenda entries check it
   std::uint32_t index_in_node = 0;
-  FiringId firing = kNoFiring;  // production tokens that fired
+  FiringId firing = kNoFiring;  // production tokens that fired; no other token has one
   // Tree of tokens, so that removing one removes its descendants.
   Token* first_child = nullptr;
   Token* next_sibling = nullptr;
