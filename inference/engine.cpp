@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -238,17 +239,20 @@ struct Engine::Impl final : FactSource {
   /// An entry of `dispatched`: a memory, and copies of up to two of its tests after those the
   /// dispatch has passed, when they compare a slot with a constant (`age >= 40`, `age < 65`). A
   /// fact that fails a copy is turned away without reading the memory and its tests, which are
-  /// seldom in cache; one that passes them for certain skips them in try_memory.
+  /// seldom in cache; one that passes them for certain skips them in try_memory. Packed into
+  /// 32 bytes, two entries a cache line: a fact reads a run of them, and with an entry a line
+  /// each line was a likely miss.
   struct DispatchedMemory {
-    struct Screen {
-      Value constant;
-      Op op = Op::same;
-      SlotIndex slot = 0;
-    };
     AlphaMemory* memory = nullptr;
-    std::uint32_t screen_count = 0;
-    std::array<Screen, 2> screens;
+    std::array<std::uint64_t, 2> payloads{};  // the constants, taken apart (Value::payload)
+    std::array<Value::Kind, 2> kinds{};
+    std::array<Op, 2> ops{};
+    std::array<std::uint8_t, 2> slots{};      // tests of later slots are not copied
+    std::uint8_t screen_count = 0;
+
+    Value constant(std::size_t screen) const { return Value::from_parts(kinds[screen], payloads[screen]); }
   };
+  static_assert(sizeof(DispatchedMemory) == 32, "two dispatch entries to a cache line");
   /// Every Dispatch's runs, one after another. A fact's dispatch reads one small entry and then
   /// its memories in a row: with a vector per value it read the vector, then its buffer, each
   /// likely a cache miss of its own (a time profile showed them as most of enter_network's).
@@ -510,10 +514,14 @@ struct Engine::Impl final : FactSource {
           DispatchedMemory entry;
           entry.memory = m;
           // Constant tests (alpha memories hold no others), up to the first with choices.
-          for (std::size_t i = passed; i < m->tests.size() && entry.screen_count < entry.screens.size(); ++i) {
+          for (std::size_t i = passed; i < m->tests.size() && entry.screen_count < entry.payloads.size(); ++i) {
             const SlotTest& test = m->tests[i];
-            if (!test.choices.empty()) break;
-            entry.screens[entry.screen_count++] = {test.operand.constant, test.op, test.slot};
+            if (!test.choices.empty() || test.slot > std::numeric_limits<std::uint8_t>::max()) break;
+            const std::size_t s = entry.screen_count++;
+            entry.payloads[s] = test.operand.constant.payload();
+            entry.kinds[s] = test.operand.constant.kind();
+            entry.ops[s] = test.op;
+            entry.slots[s] = static_cast<std::uint8_t>(test.slot);
           }
           dispatched.push_back(entry);
         }
@@ -981,8 +989,7 @@ struct Engine::Impl final : FactSource {
       bool counting = true;
       bool turned_away = false;
       for (std::uint32_t s = 0; s < entry.screen_count; ++s) {
-        const DispatchedMemory::Screen& screen = entry.screens[s];
-        const Truth screened = compare(screen.op, slots[screen.slot], screen.constant);
+        const Truth screened = compare(entry.ops[s], slots[entry.slots[s]], entry.constant(s));
         if (screened == Truth::no) {
           turned_away = true;
           break;

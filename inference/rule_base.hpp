@@ -69,6 +69,11 @@ class Value {
     return kind_ == Kind::integer ? static_cast<double>(as_integer()) : std::bit_cast<double>(payload_);
   }
   UnknownReason reason() const { return static_cast<UnknownReason>(payload_); }
+  /// A value taken apart into kind() and payload() and put back together: for tables that
+  /// store many values packed (the engine's dispatch screens), where a Value's padding would
+  /// double their size.
+  std::uint64_t payload() const { return payload_; }
+  static Value from_parts(Kind kind, std::uint64_t payload) { return Value(kind, payload); }
 
   // Every kind keeps its value in one 64-bit word, so identity and hashing need no switch on
   // the kind: the engine asks them of every join and every fact it indexes.
