@@ -193,7 +193,6 @@ struct Engine::Impl final : FactSource {
 
   struct FiringRecord {
     Firing firing;
-    Token* token = nullptr;
     std::vector<FactId> concluded;
   };
 
@@ -1303,7 +1302,6 @@ struct Engine::Impl final : FactSource {
       // withdraw() without its truth maintenance: the concluded facts after the base go anyway.
       FiringRecord& record = firings[token->firing];
       record.firing.withdrawn = true;
-      record.token = nullptr;
       for (FactId fact : record.concluded) {
         if (fact >= base_fact_count) continue;
         auto& s = facts[fact].supports;
@@ -1380,7 +1378,6 @@ struct Engine::Impl final : FactSource {
         values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
-    record.token = token;
     if (f.truth == Truth::yes) ++definite_firings;
     const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
     for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
@@ -1417,7 +1414,6 @@ struct Engine::Impl final : FactSource {
   void withdraw(FiringId id) {
     FiringRecord& record = firings[id];
     record.firing.withdrawn = true;
-    record.token = nullptr;
     for (FactId fact : record.concluded) {
       auto& s = facts[fact].supports;
       s.erase(std::find(s.begin(), s.end(), id));
