@@ -246,7 +246,7 @@ struct Engine::Impl final : FactSource {
     std::array<std::uint64_t, 2> payloads{};  // the constants, taken apart (Value::payload)
     std::array<Value::Kind, 2> kinds{};
     std::array<Op, 2> ops{};
-    std::array<std::uint8_t, 2> slots{};      // tests of later slots are not copied
+    std::array<std::uint8_t, 2> slots{};      // a test of a slot past 255 is left to try_memory
     std::uint8_t screen_count = 0;
 
     Value constant(std::size_t screen) const { return Value::from_parts(kinds[screen], payloads[screen]); }
@@ -982,22 +982,23 @@ struct Engine::Impl final : FactSource {
     const Value* slots = facts[id].slots.data();
     for (std::uint32_t i = run.first; i < run.first + run.count; ++i) {
       const DispatchedMemory& entry = dispatched[i];
-      // The screens' definite passes, in order, are tests passed; the first undetermined one
-      // try_memory evaluates again, so that the truth it and-s includes it.
-      std::size_t known = passed;
-      bool counting = true;
-      bool turned_away = false;
-      for (std::uint32_t s = 0; s < entry.screen_count; ++s) {
-        const Truth screened = compare(entry.ops[s], slots[entry.slots[s]], entry.constant(s));
-        if (screened == Truth::no) {
-          turned_away = true;
-          break;
-        }
-        counting = counting && screened == Truth::yes;
-        if (counting) ++known;
-      }
-      if (!turned_away) try_memory(entry.memory, id, known);
+      if (const auto certain = screen(entry, slots)) try_memory(entry.memory, id, passed + *certain);
     }
+  }
+
+  /// The entry's copied tests against a fact's slots: none when one fails; otherwise how many
+  /// of them hold for certain, counted up to the first undetermined one, which try_memory
+  /// evaluates again so that the truth it and-s includes it.
+  static std::optional<std::size_t> screen(const DispatchedMemory& entry, const Value* slots) {
+    std::size_t certain = 0;
+    bool counting = true;
+    for (std::size_t s = 0; s < entry.screen_count; ++s) {
+      const Truth truth = compare(entry.ops[s], slots[entry.slots[s]], entry.constant(s));
+      if (truth == Truth::no) return std::nullopt;
+      counting = counting && truth == Truth::yes;
+      if (counting) ++certain;
+    }
+    return certain;
   }
 
   /// `passed`: how many of the memory's first tests the fact is known to pass.
