@@ -164,6 +164,7 @@ struct Engine::Impl final : FactSource {
     TypeId type = 0;
     Truth truth = Truth::yes;
     bool alive = true;
+    bool listed = false;  // base facts: in patient_base_facts (a patient token matched it)
     std::vector<Value> slots;
     /// The alpha memories it is stored in: the first here, the others in `more_memories`. A fact
     /// is in one memory or none far more often than in several, so entering and reset() read
@@ -266,7 +267,21 @@ struct Engine::Impl final : FactSource {
   std::vector<std::uint8_t> has_tokens;
   Node* root = nullptr;
   Token* root_token = nullptr;
-  TokenPool pool;
+  TokenPool pool;      // base tokens
+  TokenArena arena;    // patient tokens
+  /// Whether make_token makes patient tokens: from mark_base() on, but for the base tokens
+  /// that reset() makes again.
+  bool patient_tokens = false;
+  /// What reset() undoes without looking at each patient token: the nodes holding patient
+  /// tokens, the base tokens and base facts whose lists hold some (patient tokens come first
+  /// in every list: see make_token), and the nodes whose base owners flipped.
+  std::vector<Node*> patient_nodes;
+  std::vector<Token*> patient_parents;
+  std::vector<FactId> patient_base_facts;
+  std::vector<Node*> flipped_nodes;
+  /// A base token fired, or a firing concluded a base fact: the base itself changed, and
+  /// reset() rebuilds it.
+  bool base_changed = false;
   std::uint64_t next_serial = 1;
   std::vector<std::int32_t> rule_level;
   /// Every rule's `conclude` actions, laid out for fire(): a rule's are a run of `conclusions`
@@ -307,7 +322,9 @@ struct Engine::Impl final : FactSource {
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
-  std::uint64_t resets = 0;            // reset() calls, for Node::reset_mark
+  /// Counts reset() calls from 1, so that no node starts out marked (Node::reset_mark and the
+  /// other marks start at 0).
+  std::uint64_t resets = 1;
 
   Impl(std::shared_ptr<const RuleBase> r, EngineOptions o) : rules(std::move(r)), options(o) {
     if (!rules) throw std::invalid_argument("Engine: no rule base");
@@ -708,6 +725,7 @@ struct Engine::Impl final : FactSource {
     root_token->node = root;
     root_token->serial = next_serial++;
     root->tokens.push_back(root_token);
+    root->base_count = 1;
     has_tokens[root->index] = 1;
     load_base();
   }
@@ -730,31 +748,31 @@ struct Engine::Impl final : FactSource {
 
   /// Back to the rule base's own facts. Rather than retracting the patient's facts one by one
   /// (each retraction re-matching what it uncovers), everything after the base facts is cut
-  /// away at once: their tokens, their places at the end of the alpha memories, their
-  /// conclusions; then the negations are looked at once more, against the base facts alone.
+  /// away at once: the patient's tokens, by cutting back the lists that hold them; the facts'
+  /// places at the end of the alpha memories; their conclusions. Then the negations are looked
+  /// at once more, against the base facts alone.
   void reset() {
+    // Nodes are listed once per reset, in patient_nodes, flipped_nodes and the negations below.
+    ++resets;
+    if (base_changed) {
+      // Rules that match the rule base's facts alone have fired: start over, so that the next
+      // patient sees exactly what a new engine would.
+      rebuild();
+      return;
+    }
+    drop_patient_tokens();
     std::vector<Node*>& negations = reset_negations;
     negations.clear();
-    ++resets;  // marks the nodes listed in this reset, each once, in the order first met
-    // One pass over the patient's facts, each record read once while in cache. Cutting tokens
-    // reads no alpha memory, so a fact's memories are cut back as soon as its tokens are gone;
-    // should rebuild() follow, it empties them anyway.
     for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
       FactRecord& f = facts[id];
-      for (Token* t = f.tokens; t;) {
-        Token* next = t->next_of_fact;  // still readable if cut below: see cut_token
-        if (t->serial != 0) cut_token(t, false);
-        t = next;
-      }
       if (!f.alive) continue;
       f.for_each_memory([&](AlphaMemory* memory) {
         if (memory->facts.size() == memory->base_size) return;
         // erase, not resize: shrinking needs none of resize's code for growing.
         memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
         memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
-        // A negative node without owners has nothing to look at again. Its owners may still
-        // be cut later in this pass, but one with owners left at the end had them all along,
-        // so it is listed where it was first met all the same.
+        // A negative node without owners (base ones: the patient's are gone) has nothing to
+        // look at again.
         for (std::size_t i = 0; i < memory->negative_count; ++i) {
           if (!has_tokens[memory->negative_indexes[i]]) continue;
           Node* node = memory->negatives[i];
@@ -762,25 +780,63 @@ struct Engine::Impl final : FactSource {
         }
       });
     }
-    bool base_firings = std::any_of(firings.begin(), firings.end(),
-                                    [](const FiringRecord& f) { return !f.firing.withdrawn; });
-    if (base_firings) {
-      // Rules that match the rule base's facts alone have fired: start over, so that the next
-      // patient sees exactly what a new engine would.
-      rebuild();
-      definite_firings = 0;
-      return;
-    }
     identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
     live_by_type = base_live;
     firings.clear();
     pending_support.clear();
+    // The base tokens that the negations make again are base tokens once more.
+    patient_tokens = false;
+    for (Node* node : flipped_nodes) rederive_flipped(node);
+    flipped_nodes.clear();
     for (Node* node : negations) recompute_all(node);
+    patient_tokens = true;
     for (QuestionState& q : questions) q = QuestionState{};
     for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
     settle();
     definite_firings = 0;
+  }
+
+  /// The first part of reset(): every patient token out of every list and back to the arena.
+  /// Patient tokens come first in each list (make_token), so the lists are cut back to the
+  /// base tokens rather than each patient token unlinked: a node's memory to its base_count,
+  /// a base token's children and a base fact's tokens to the first base one.
+  void drop_patient_tokens() {
+    for (Node* node : patient_nodes) {
+      node->tokens.erase(node->tokens.begin() + node->base_count, node->tokens.end());
+      has_tokens[node->index] = node->base_count != 0;
+    }
+    patient_nodes.clear();
+    for (Token* parent : patient_parents) {
+      Token* child = parent->first_child;
+      while (child && child->patient) child = child->next_sibling;
+      parent->first_child = child;
+      if (child) child->prev_sibling = nullptr;
+      parent->listed = false;
+    }
+    patient_parents.clear();
+    for (FactId id : patient_base_facts) {
+      FactRecord& f = facts[id];
+      Token* token = f.tokens;
+      while (token && token->patient) token = token->next_of_fact;
+      f.tokens = token;
+      if (token) token->prev_of_fact = nullptr;
+      f.listed = false;
+    }
+    patient_base_facts.clear();
+    arena.clear();
+  }
+
+  /// A base owner whose negation flipped during the patient lost its base descendants then,
+  /// and what it made afterwards were patient tokens, gone now; so it is derived again, from
+  /// the base facts alone, whatever its negation's truth was last.
+  void rederive_flipped(Node* node) {
+    for (std::size_t i = 0; i < node->tokens.size(); ++i) {
+      Token* owner = node->tokens[i];
+      if (!owner->flipped) continue;
+      owner->flipped = false;
+      rederive(owner, negation_truth(node, owner));
+    }
   }
 
   /// Marks where each alpha memory's base facts end; reset() cuts back to there.
@@ -800,10 +856,19 @@ struct Engine::Impl final : FactSource {
         }
       }
     }
+    patient_tokens = true;  // what matches from here on, reset() drops
   }
 
   void rebuild() {
     remove_descendants(root_token);
+    // Every token is gone the usual way, so the lists of what holds patient tokens are stale.
+    patient_nodes.clear();
+    patient_parents.clear();
+    patient_base_facts.clear();
+    flipped_nodes.clear();
+    arena.clear();
+    patient_tokens = false;
+    base_changed = false;
     for (auto& m : alpha_memories) {
       m->facts.clear();
       m->truths.clear();
@@ -814,6 +879,7 @@ struct Engine::Impl final : FactSource {
     live_by_type.assign(rules->types.size(), 0);
     identity.clear();
     firings.clear();
+    definite_firings = 0;
     pending_support.clear();
     agenda.clear();
     load_base();
@@ -870,6 +936,7 @@ struct Engine::Impl final : FactSource {
     record.origin = origin;
     record.truth = truth;
     record.alive = true;
+    record.listed = false;
     ++live_by_type[type];
     record.supports.clear();
     record.clear_memories();
@@ -1090,7 +1157,10 @@ struct Engine::Impl final : FactSource {
   }
 
   Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
-    Token* t = pool.take();
+    const bool patient = patient_tokens;
+    Token* t = patient ? arena.take() : pool.take();
+    if (patient) note_patient_token(node, parent, fact);
+    else ++node->base_count;  // no patient token is in a node while base tokens are made
     // Every field written once, here (TokenPool::make would clear them first).
     *t = Token{.parent = parent,
                .node = node,
@@ -1098,6 +1168,9 @@ struct Engine::Impl final : FactSource {
                .slots = nullptr,
                .truth = truth,
                .local = Truth::yes,
+               .patient = patient,
+               .listed = false,
+               .flipped = false,
                .serial = next_serial++,
                .index_in_node = static_cast<std::uint32_t>(node->tokens.size()),
                .firing = kNoFiring,
@@ -1118,6 +1191,25 @@ struct Engine::Impl final : FactSource {
       f.tokens = t;
     }
     return t;
+  }
+
+  /// Lists, each once, what holds a patient token about to be made first in its lists, for
+  /// reset(): its node, a base parent, a base fact.
+  void note_patient_token(Node* node, Token* parent, FactId fact) {
+    // The first patient token of this node since it was last listed (read from the line
+    // holding `tokens`, before the mark on another line).
+    if (node->tokens.size() == node->base_count && node->patient_mark != resets) {
+      node->patient_mark = resets;
+      patient_nodes.push_back(node);
+    }
+    if (!parent->patient && !parent->listed) {
+      parent->listed = true;
+      patient_parents.push_back(parent);
+    }
+    if (fact < base_fact_count && !facts[fact].listed) {  // kNoFact is never below it
+      facts[fact].listed = true;
+      patient_base_facts.push_back(fact);
+    }
   }
 
   void left_activate(Node* node, Token* parent) {
@@ -1254,10 +1346,25 @@ struct Engine::Impl final : FactSource {
       Token* owner = node->tokens[i];
       Truth local = negation_truth(node, owner);
       if (local == owner->local) continue;
-      remove_descendants(owner);
-      owner->local = local;
-      owner->truth = truth_and(owner->parent->truth, local);
-      if (owner->truth != Truth::no) pass_on(owner);
+      if (patient_tokens && !owner->patient) note_flipped(node, owner);
+      rederive(owner, local);
+    }
+  }
+
+  /// An owner's descendants made again for its negation's truth `local`.
+  void rederive(Token* owner, Truth local) {
+    remove_descendants(owner);
+    owner->local = local;
+    owner->truth = truth_and(owner->parent->truth, local);
+    if (owner->truth != Truth::no) pass_on(owner);
+  }
+
+  /// A base owner's descendants are about to be patient tokens: reset() derives them again.
+  void note_flipped(Node* node, Token* owner) {
+    owner->flipped = true;
+    if (node->flipped_mark != resets) {
+      node->flipped_mark = resets;
+      flipped_nodes.push_back(node);
     }
   }
 
@@ -1274,48 +1381,28 @@ struct Engine::Impl final : FactSource {
     if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
   }
 
-  /// Out of its node's memory and back to the pool; stale agenda entries see serial 0.
+  /// Out of its node's memory and back to its pool; stale agenda entries see serial 0.
   void drop_from_memory(Token* token) {
-    auto& memory = token->node->tokens;
-    Token* last = memory.back();
-    memory[token->index_in_node] = last;
-    last->index_in_node = token->index_in_node;
+    Node* node = token->node;
+    auto& memory = node->tokens;
+    std::uint32_t at = token->index_in_node;
+    const auto move = [&](std::uint32_t from, std::uint32_t to) {
+      memory[to] = memory[from];
+      memory[to]->index_in_node = to;
+    };
+    if (!token->patient) {
+      // The base tokens stay first: the last of them takes this place, and the last token its.
+      const std::uint32_t last_base = --node->base_count;
+      move(last_base, at);
+      at = last_base;
+    }
+    // Not onto itself: after the move above, the last place may still name the base token moved.
+    if (const auto last = static_cast<std::uint32_t>(memory.size() - 1); last != at) move(last, at);
     memory.pop_back();
-    if (memory.empty()) has_tokens[token->node->index] = 0;
+    if (memory.empty()) has_tokens[node->index] = 0;
     token->serial = 0;
-    pool.release(token);
-  }
-
-  /// remove_token for reset(), which drops every fact after the base at once: a token's place
-  /// in the token list of such a fact, and in the child list of a parent being cut with it,
-  /// goes with them, so only the lists that outlive the reset are unlinked. A cut token keeps
-  /// its `next_of_fact` until the pool hands it out again (not before reset() is done), so
-  /// reset() walks the patient facts' lists past tokens already cut (serial 0).
-  void cut_token(Token* token, bool parent_cut) {
-    for (Token* child = token->first_child; child;) {
-      Token* next = child->next_sibling;
-      cut_token(child, true);
-      child = next;
-    }
-    // Only production tokens fire, so the firing alone says what the node would: one line
-    // fewer to read per token, most of them the node's only token of this patient.
-    if (token->firing != kNoFiring) {
-      // withdraw() without its truth maintenance: the concluded facts after the base go anyway.
-      FiringRecord& record = firings[token->firing];
-      record.firing.withdrawn = true;
-      for (FactId fact : record.concluded) {
-        if (fact >= base_fact_count) continue;
-        auto& s = facts[fact].supports;
-        s.erase(std::find(s.begin(), s.end(), token->firing));
-      }
-    }
-    if (token->fact < base_fact_count) {
-      unlink_from_fact(token);
-    }
-    if (!parent_cut) {
-      unlink_from_parent(token);
-    }
-    drop_from_memory(token);
+    if (token->patient) arena.release(token);
+    else pool.release(token);
   }
 
   void remove_descendants(Token* token) {
@@ -1379,6 +1466,7 @@ struct Engine::Impl final : FactSource {
         values[binding[-1].var] = slots[binding[-1].slot];
     }
     token->firing = id;
+    if (!token->patient) base_changed = true;  // its conclusions go with the patient's facts
     if (f.truth == Truth::yes) ++definite_firings;
     const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
     for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
@@ -1401,6 +1489,7 @@ struct Engine::Impl final : FactSource {
     if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     const std::size_t place = probe_identity(type, values, hash);
     if (const FactId existing = identity.at(place); existing != kNoFact) {
+      if (existing < base_fact_count) base_changed = true;  // a support reset() would not take back
       facts[existing].supports.push_back(firing);
       firings[firing].concluded.push_back(existing);
       pending_support.push_back(existing);

@@ -42,6 +42,13 @@ struct Token {
   const Value* slots = nullptr;
   Truth truth = Truth::yes;    // of the whole partial match
   Truth local = Truth::yes;    // negative-node owners: the negation's own truth
+  /// Made since the rule base's facts were matched (Engine::Impl::mark_base), from the patient
+  /// arena: reset() drops all such tokens at once. The others, the base tokens, stay.
+  bool patient = false;
+  /// Base tokens: listed in the engine's patient_parents (a patient token is among its children).
+  bool listed = false;
+  /// Base negative-node owners: its negation's truth changed while a patient's facts were in.
+  bool flipped = false;
   std::uint64_t serial = 0;    // unique per creation: agenda entries check it
   std::uint32_t index_in_node = 0;
   FiringId firing = kNoFiring;  // production tokens that fired; no other token has one
@@ -221,7 +228,10 @@ struct alignas(64) Node {
   std::uint16_t hashed_up = 0;
   SlotIndex hashed_slot = 0;
   std::vector<JoinTest> tests;
-  std::vector<Token*> tokens;        // this node's memory (every kind)
+  /// This node's memory (every kind): the base tokens first, `base_count` of them, then the
+  /// patient's, so that reset() drops the patient's by cutting the vector back.
+  std::vector<Token*> tokens;
+  std::uint32_t base_count = 0;
   std::vector<Node*> children;       // every kind but production
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
@@ -257,9 +267,11 @@ struct alignas(64) Node {
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
   std::uint64_t reset_mark = 0;      // the last reset() that listed it
+  std::uint64_t patient_mark = 0;    // the last reset() before it was listed as holding patient tokens
+  std::uint64_t flipped_mark = 0;    // the same, as holding flipped owners (Token::flipped)
 };
 
-/// Tokens are created and destroyed at a high rate; recycle them.
+/// The base tokens (Token::patient false): created and destroyed one by one, and recycled.
 class TokenPool {
  public:
   Token* make() {
@@ -282,6 +294,42 @@ class TokenPool {
  private:
   static constexpr std::size_t kChunk = 256;
   std::vector<std::unique_ptr<Token[]>> chunks_;
+  std::vector<Token*> free_;
+};
+
+/// The patient's tokens: handed out in order from chunks kept from one patient to the next,
+/// and all taken back at once by clear(), which reset() calls instead of releasing them one
+/// by one. A token released before then (a retraction) is handed out again first.
+class TokenArena {
+ public:
+  Token* take() {
+    if (!free_.empty()) {
+      Token* token = free_.back();
+      free_.pop_back();
+      return token;
+    }
+    if (next_ == end_) next_chunk();
+    return next_++;
+  }
+  void release(Token* token) { free_.push_back(token); }
+  /// Every token back. Their memory stays: a stale agenda entry may still read a serial.
+  void clear() {
+    free_.clear();
+    used_chunks_ = 0;
+    next_ = end_ = nullptr;
+  }
+
+ private:
+  void next_chunk() {
+    if (used_chunks_ == chunks_.size()) chunks_.push_back(std::make_unique<Token[]>(kChunk));
+    next_ = chunks_[used_chunks_++].get();
+    end_ = next_ + kChunk;
+  }
+  static constexpr std::size_t kChunk = 256;
+  std::vector<std::unique_ptr<Token[]>> chunks_;
+  std::size_t used_chunks_ = 0;
+  Token* next_ = nullptr;
+  Token* end_ = nullptr;
   std::vector<Token*> free_;
 };
 

@@ -476,6 +476,61 @@ TEST_CASE("reset returns to a new engine's state and the next patient gets the s
   }
 }
 
+TEST_CASE("reset puts back what a patient took from the rule base's own matches", "[engine]") {
+  Fixture fx;
+  // cyp3a4(drug: ?m, role: inhibitor), not medication(drug: ?m, status: active),
+  // cyp3a4(drug: ?m), patient(age: ?a) -> recommend. Its first three conditions hold on the kb
+  // alone, before any patient.
+  fx.rule("no-inhibitor-taken",
+          {Fixture::pattern(fx.cyp3a4, {Fixture::is(1, fx.sym("inhibitor"))}, {{0, 0}}),
+           Fixture::negation({Fixture::pattern(fx.medication, {Fixture::is_var(0, 0), Fixture::is(1, fx.sym("active"))})}),
+           Fixture::pattern(fx.cyp3a4, {Fixture::is_var(0, 0)}),
+           Fixture::pattern(fx.patient, {}, {{0, 1}})},
+          {Fixture::advise(AdviceKind::recommend)}, {"m", "a"});
+  Engine engine(fx.base);
+  const std::vector<Value> patient{Value::number(30), fx.sym("no")};
+  const std::vector<Value> voriconazole{fx.sym("voriconazole"), fx.sym("active")};
+
+  // The patient takes the inhibitor, then stops it: the negation flips and flips back.
+  engine.assert_fact(fx.patient, patient);
+  FactId taken = engine.assert_fact(fx.medication, voriconazole);
+  engine.run();
+  CHECK(engine.advice().empty());
+  engine.retract_fact(taken);
+  engine.run();
+  CHECK(engine.advice().size() == 1);
+  engine.reset();
+
+  // The next patients see the kb's matches as a new engine does.
+  engine.assert_fact(fx.patient, patient);
+  engine.run();
+  CHECK(engine.advice().size() == 1);
+  engine.reset();
+  engine.assert_fact(fx.medication, voriconazole);
+  engine.assert_fact(fx.patient, patient);
+  engine.run();
+  CHECK(engine.advice().empty());
+  engine.reset();
+  engine.assert_fact(fx.patient, patient);
+  engine.run();
+  CHECK(engine.advice().size() == 1);
+}
+
+TEST_CASE("A rule on the kb alone fires again for every patient after reset", "[engine]") {
+  Fixture fx;
+  // cyp3a4(drug: ?m, role: inhibitor) -> conclude risk(drug: ?m): no patient fact needed.
+  fx.rule("kb-only", {Fixture::pattern(fx.cyp3a4, {Fixture::is(1, fx.sym("inhibitor"))}, {{0, 0}})},
+          {Fixture::conclude(fx.risk, {Term::of_var(0)})}, {"m"});
+  Engine engine(fx.base);
+  for (int round = 0; round < 3; ++round) {
+    engine.run();
+    CHECK(engine.fired() == 1);
+    CHECK(count_of_type(engine, fx.risk) == 1);
+    engine.reset();
+    CHECK(count_of_type(engine, fx.risk) == 0);
+  }
+}
+
 TEST_CASE("Asserting into a concluded type or with the wrong arity is refused", "[engine]") {
   Fixture fx;
   Engine engine(fx.base);
