@@ -269,12 +269,14 @@ struct Engine::Impl final : FactSource {
   Token* root_token = nullptr;
   TokenPool pool;      // base tokens
   TokenArena arena;    // patient tokens
-  /// Whether make_token makes patient tokens: from mark_base() on, but for the base tokens
-  /// that reset() makes again.
-  bool patient_tokens = false;
-  /// What reset() undoes without looking at each patient token: the nodes holding patient
-  /// tokens, the base tokens and base facts whose lists hold some (patient tokens come first
-  /// in every list: see make_token), and the nodes whose base owners flipped.
+  /// From mark_base() on, what is made belongs to the patient and reset() drops it; false
+  /// again while reset() makes the base's own tokens again.
+  bool patient_phase = false;
+  /// What reset() undoes without looking at each patient fact and token: the alpha memories
+  /// holding patient facts, the nodes holding patient tokens, the base tokens and base facts
+  /// whose lists hold some (patient tokens come first in every list: see make_token), and the
+  /// nodes whose base owners flipped.
+  std::vector<AlphaMemory*> patient_memories;
   std::vector<Node*> patient_nodes;
   std::vector<Token*> patient_parents;
   std::vector<FactId> patient_base_facts;
@@ -763,34 +765,32 @@ struct Engine::Impl final : FactSource {
     drop_patient_tokens();
     std::vector<Node*>& negations = reset_negations;
     negations.clear();
-    for (FactId id = static_cast<FactId>(base_fact_count); id < facts.size(); ++id) {
-      FactRecord& f = facts[id];
-      if (!f.alive) continue;
-      f.for_each_memory([&](AlphaMemory* memory) {
-        if (memory->facts.size() == memory->base_size) return;
-        // erase, not resize: shrinking needs none of resize's code for growing.
-        memory->facts.erase(memory->facts.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->facts.end());
-        memory->truths.erase(memory->truths.begin() + static_cast<std::ptrdiff_t>(memory->base_size), memory->truths.end());
-        // A negative node without owners (base ones: the patient's are gone) has nothing to
-        // look at again.
-        for (std::size_t i = 0; i < memory->negative_count; ++i) {
-          if (!has_tokens[memory->negative_indexes[i]]) continue;
-          Node* node = memory->negatives[i];
-          if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
-        }
-      });
+    for (AlphaMemory* memory : patient_memories) {
+      memory->listed = false;
+      if (memory->facts.size() == memory->base_size) continue;  // its patient facts left already
+      // erase, not resize: shrinking needs none of resize's code for growing.
+      memory->facts.erase(memory->facts.begin() + memory->base_size, memory->facts.end());
+      memory->truths.erase(memory->truths.begin() + memory->base_size, memory->truths.end());
+      // A negative node without owners (base ones: the patient's are gone) has nothing to
+      // look at again.
+      for (std::size_t i = 0; i < memory->negative_count; ++i) {
+        if (!has_tokens[memory->negative_indexes[i]]) continue;
+        Node* node = memory->negatives[i];
+        if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
+      }
     }
+    patient_memories.clear();
     identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
     live_by_type = base_live;
     firings.clear();
     pending_support.clear();
     // The base tokens that the negations make again are base tokens once more.
-    patient_tokens = false;
+    patient_phase = false;
     for (Node* node : flipped_nodes) rederive_flipped(node);
     flipped_nodes.clear();
     for (Node* node : negations) recompute_all(node);
-    patient_tokens = true;
+    patient_phase = true;
     for (QuestionState& q : questions) q = QuestionState{};
     for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);
     settle();
@@ -845,7 +845,7 @@ struct Engine::Impl final : FactSource {
     base_live = live_by_type;
     identity.save();
     for (auto& m : alpha_memories) {
-      m->base_size = m->facts.size();
+      m->base_size = static_cast<std::uint32_t>(m->facts.size());
       for (AlphaMemory::BaseIndex& index : m->indexes) {
         index.by_hash.clear();
         index.unknown.clear();
@@ -856,18 +856,21 @@ struct Engine::Impl final : FactSource {
         }
       }
     }
-    patient_tokens = true;  // what matches from here on, reset() drops
+    patient_phase = true;  // what matches from here on, reset() drops
   }
 
   void rebuild() {
     remove_descendants(root_token);
-    // Every token is gone the usual way, so the lists of what holds patient tokens are stale.
+    // Every token is gone the usual way and every memory is emptied below, so the lists of
+    // what holds patient facts and tokens are stale.
+    for (AlphaMemory* memory : patient_memories) memory->listed = false;
+    patient_memories.clear();
     patient_nodes.clear();
     patient_parents.clear();
     patient_base_facts.clear();
     flipped_nodes.clear();
     arena.clear();
-    patient_tokens = false;
+    patient_phase = false;
     base_changed = false;
     for (auto& m : alpha_memories) {
       m->facts.clear();
@@ -1084,6 +1087,10 @@ struct Engine::Impl final : FactSource {
       truth = truth_and(truth, t);
       if (truth == Truth::no) return;
     }
+    if (patient_phase && !memory->listed) {
+      memory->listed = true;
+      patient_memories.push_back(memory);
+    }
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
     f.add_memory(memory);
@@ -1157,7 +1164,7 @@ struct Engine::Impl final : FactSource {
   }
 
   Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
-    const bool patient = patient_tokens;
+    const bool patient = patient_phase;
     Token* t = patient ? arena.take() : pool.take();
     if (patient) note_patient_token(node, parent, fact);
     else ++node->base_count;  // no patient token is in a node while base tokens are made
@@ -1346,7 +1353,7 @@ struct Engine::Impl final : FactSource {
       Token* owner = node->tokens[i];
       Truth local = negation_truth(node, owner);
       if (local == owner->local) continue;
-      if (patient_tokens && !owner->patient) note_flipped(node, owner);
+      if (patient_phase && !owner->patient) note_flipped(node, owner);
       rederive(owner, local);
     }
   }

@@ -138,9 +138,10 @@ inline const Token* ancestor(const Token* token, std::uint16_t up) {
 struct alignas(64) AlphaMemory {
   std::vector<FactId> facts;        // in insertion order
   std::vector<Truth> truths;        // parallel to facts: fact existence and constant tests
-  std::size_t base_size = 0;        // the rule base's own facts come first
+  std::uint32_t base_size = 0;      // the rule base's own facts come first
   std::uint32_t test_count = 0;     // tests.size()
   std::uint32_t negative_count = 0; // negatives.size()
+  bool listed = false;              // in the engine's patient_memories
 
   /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
   /// checks the parents' flags in one small array instead of visiting every successor node.
