@@ -266,6 +266,9 @@ struct Engine::Impl final : FactSource {
   /// (Doorenbos's null right activations) by reading this, not the nodes.
   std::vector<std::uint8_t> has_tokens;
   Node* root = nullptr;
+  /// By AlphaMemory::index: whether the memory holds a fact. A join whose memory holds none has
+  /// nothing to match a new token against; pass_on skips it by reading this, not the node.
+  std::vector<std::uint8_t> has_facts;
   Token* root_token = nullptr;
   TokenPool pool;      // base tokens
   TokenArena arena;    // patient tokens
@@ -333,6 +336,7 @@ struct Engine::Impl final : FactSource {
     compute_levels();
     build_network();
     rank_productions();
+    list_child_memories();
     start();
   }
 
@@ -382,6 +386,7 @@ struct Engine::Impl final : FactSource {
     auto found = alpha_by_key.find(key);
     if (found != alpha_by_key.end()) return found->second;
     auto memory = std::make_unique<AlphaMemory>();
+    memory->index = static_cast<std::uint32_t>(alpha_memories.size());
     memory->type = pattern.type;
     memory->tests = std::move(constant_tests);
     memory->test_count = static_cast<std::uint32_t>(memory->tests.size());
@@ -401,6 +406,16 @@ struct Engine::Impl final : FactSource {
     node->depth = parent ? static_cast<std::uint16_t>(parent->depth + 1) : 0;
     if (parent) parent->children.push_back(node);
     return node;
+  }
+
+  /// Node::child_memories, once every node and memory is in place.
+  void list_child_memories() {
+    for (auto& node : nodes) {
+      node->child_memories.clear();
+      for (const Node* child : node->children)
+        node->child_memories.push_back(child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory);
+    }
+    has_facts.assign(alpha_memories.size(), 0);
   }
 
   void subscribe(AlphaMemory* memory, Node* node) {
@@ -771,6 +786,7 @@ struct Engine::Impl final : FactSource {
       // erase, not resize: shrinking needs none of resize's code for growing.
       memory->facts.erase(memory->facts.begin() + memory->base_size, memory->facts.end());
       memory->truths.erase(memory->truths.begin() + memory->base_size, memory->truths.end());
+      has_facts[memory->index] = memory->base_size != 0;
       // A negative node without owners (base ones: the patient's are gone) has nothing to
       // look at again.
       for (std::size_t i = 0; i < memory->negative_count; ++i) {
@@ -876,6 +892,7 @@ struct Engine::Impl final : FactSource {
       m->facts.clear();
       m->truths.clear();
       m->base_size = 0;  // the indexes point into `facts`: empty them until mark_base()
+      has_facts[m->index] = 0;
       for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
     }
     facts.clear();
@@ -1093,6 +1110,7 @@ struct Engine::Impl final : FactSource {
     }
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
+    has_facts[memory->index] = 1;
     f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
@@ -1115,6 +1133,7 @@ struct Engine::Impl final : FactSource {
       auto index = at - memory->facts.begin();
       memory->facts.erase(at);
       memory->truths.erase(memory->truths.begin() + index);
+      has_facts[memory->index] = !memory->facts.empty();
       memories.push_back(memory);
     });
     f.clear_memories();
@@ -1259,7 +1278,12 @@ struct Engine::Impl final : FactSource {
   }
 
   void pass_on(Token* token) {
-    for (Node* child : token->node->children) left_activate(child, token);
+    const Node* node = token->node;
+    Node* const* children = node->children.data();
+    const std::uint32_t* memories = node->child_memories.data();
+    const std::uint8_t* memory_has_facts = has_facts.data();
+    for (std::size_t i = 0, n = node->children.size(); i < n; ++i)
+      if (memories[i] == Node::kNoMemory || memory_has_facts[memories[i]]) left_activate(children[i], token);
   }
 
   void right_activate(Node* node, FactId fact, Truth alpha_truth) {

@@ -142,6 +142,7 @@ struct alignas(64) AlphaMemory {
   std::uint32_t test_count = 0;     // tests.size()
   std::uint32_t negative_count = 0; // negatives.size()
   bool listed = false;              // in the engine's patient_memories
+  std::uint32_t index = 0;          // its place in the engine's list of memories
 
   /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
   /// checks the parents' flags in one small array instead of visiting every successor node.
@@ -234,6 +235,11 @@ struct alignas(64) Node {
   std::vector<Token*> tokens;
   std::uint32_t base_count = 0;
   std::vector<Node*> children;       // every kind but production
+  /// Parallel to `children`: a join child's alpha memory's AlphaMemory::index, for a token to
+  /// pass over joins whose memory is empty without visiting them (Doorenbos's null left
+  /// activations); kNoMemory for the other kinds.
+  std::vector<std::uint32_t> child_memories;
+  static constexpr std::uint32_t kNoMemory = ~std::uint32_t{0};
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
   // production
