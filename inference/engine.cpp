@@ -336,7 +336,7 @@ struct Engine::Impl final : FactSource {
     compute_levels();
     build_network();
     rank_productions();
-    list_child_memories();
+    link_children();
     start();
   }
 
@@ -408,12 +408,12 @@ struct Engine::Impl final : FactSource {
     return node;
   }
 
-  /// Node::child_memories, once every node and memory is in place.
-  void list_child_memories() {
+  /// Node::links, once every node and memory is in place.
+  void link_children() {
     for (auto& node : nodes) {
-      node->child_memories.clear();
-      for (const Node* child : node->children)
-        node->child_memories.push_back(child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory);
+      node->links.clear();
+      for (Node* child : node->children)
+        node->links.push_back({child, child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory});
     }
     has_facts.assign(alpha_memories.size(), 0);
   }
@@ -1279,11 +1279,9 @@ struct Engine::Impl final : FactSource {
 
   void pass_on(Token* token) {
     const Node* node = token->node;
-    Node* const* children = node->children.data();
-    const std::uint32_t* memories = node->child_memories.data();
     const std::uint8_t* memory_has_facts = has_facts.data();
-    for (std::size_t i = 0, n = node->children.size(); i < n; ++i)
-      if (memories[i] == Node::kNoMemory || memory_has_facts[memories[i]]) left_activate(children[i], token);
+    for (const Node::Child* child = node->links.data(), *end = child + node->links.size(); child != end; ++child)
+      if (child->memory == Node::kNoMemory || memory_has_facts[child->memory]) left_activate(child->node, token);
   }
 
   void right_activate(Node* node, FactId fact, Truth alpha_truth) {

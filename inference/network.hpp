@@ -235,10 +235,15 @@ struct alignas(64) Node {
   std::vector<Token*> tokens;
   std::uint32_t base_count = 0;
   std::vector<Node*> children;       // every kind but production
-  /// Parallel to `children`: a join child's alpha memory's AlphaMemory::index, for a token to
-  /// pass over joins whose memory is empty without visiting them (Doorenbos's null left
-  /// activations); kNoMemory for the other kinds.
-  std::vector<std::uint32_t> child_memories;
+  /// The children as a token passing on reads them, each with a join child's alpha memory
+  /// (AlphaMemory::index; kNoMemory for the other kinds), so that it passes over joins whose
+  /// memory is empty without visiting them (Doorenbos's null left activations). One array,
+  /// so one line read for both.
+  struct Child {
+    Node* node = nullptr;
+    std::uint32_t memory = 0;
+  };
+  std::vector<Child> links;
   static constexpr std::uint32_t kNoMemory = ~std::uint32_t{0};
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
