@@ -279,8 +279,8 @@ struct Engine::Impl final : FactSource {
   /// holding patient facts, the nodes holding patient tokens, the base tokens and base facts
   /// whose lists hold some (patient tokens come first in every list: see make_token), and the
   /// nodes whose base owners flipped.
-  std::vector<AlphaMemory*> patient_memories;
-  std::vector<Node*> patient_nodes;
+  ListedOnce<AlphaMemory*> patient_memories;  // AlphaMemory::listed
+  ListedOnce<Node*> patient_nodes;             // Node::patient_mark
   std::vector<Token*> patient_parents;
   std::vector<FactId> patient_base_facts;
   std::vector<Node*> flipped_nodes;
@@ -336,7 +336,7 @@ struct Engine::Impl final : FactSource {
     compute_levels();
     build_network();
     rank_productions();
-    link_children();
+    finish_network();
     start();
   }
 
@@ -408,14 +408,17 @@ struct Engine::Impl final : FactSource {
     return node;
   }
 
-  /// Node::links, once every node and memory is in place.
-  void link_children() {
+  /// What needs every node and memory in place: Node::links, a has_facts flag per memory, and
+  /// room in reset()'s lists for every memory and node.
+  void finish_network() {
     for (auto& node : nodes) {
       node->links.clear();
       for (Node* child : node->children)
         node->links.push_back({child, child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory});
     }
     has_facts.assign(alpha_memories.size(), 0);
+    patient_memories.make_room(alpha_memories.size());
+    patient_nodes.make_room(nodes.size());
   }
 
   void subscribe(AlphaMemory* memory, Node* node) {
@@ -1106,7 +1109,7 @@ struct Engine::Impl final : FactSource {
     }
     if (patient_phase && !memory->listed) {
       memory->listed = true;
-      patient_memories.push_back(memory);
+      patient_memories.add(memory);
     }
     memory->facts.push_back(id);
     memory->truths.push_back(truth);
@@ -1226,7 +1229,7 @@ struct Engine::Impl final : FactSource {
     // holding `tokens`, before the mark on another line).
     if (node->tokens.size() == node->base_count && node->patient_mark != resets) {
       node->patient_mark = resets;
-      patient_nodes.push_back(node);
+      patient_nodes.add(node);
     }
     if (!parent->patient && !parent->listed) {
       parent->listed = true;

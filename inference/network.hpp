@@ -15,6 +15,7 @@
 #pragma once
 
 #include <bit>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -307,6 +308,26 @@ class TokenPool {
   static constexpr std::size_t kChunk = 256;
   std::vector<std::unique_ptr<Token[]>> chunks_;
   std::vector<Token*> free_;
+};
+
+/// Distinct items from a set whose size is known once the network is built (its alpha
+/// memories, its nodes), each added at most once between clears (a flag or mark of its own
+/// says whether it is listed): room for all of them is made up front, so adding checks nothing.
+template <class T>
+class ListedOnce {
+ public:
+  void make_room(std::size_t n) { items_.resize(n); }
+  void add(T item) {
+    assert(size_ < items_.size());
+    items_[size_++] = item;
+  }
+  T* begin() { return items_.data(); }
+  T* end() { return items_.data() + size_; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::vector<T> items_;
+  std::size_t size_ = 0;
 };
 
 /// The patient's tokens: handed out in order from chunks kept from one patient to the next,
