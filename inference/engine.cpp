@@ -1185,11 +1185,31 @@ struct Engine::Impl final : FactSource {
     return truth;
   }
 
+  /// A token in its node's memory: every kind but production tokens, which only the agenda
+  /// holds (no join or negation reads a production node's memory).
   Token* make_token(Node* node, Token* parent, FactId fact, Truth truth) {
+    Token* t = new_token(node, parent, fact, truth);
+    if (t->patient) {
+      // The first patient token of this node since it was last listed (read from the line
+      // holding `tokens`, before the mark on another line).
+      if (node->tokens.size() == node->base_count && node->patient_mark != resets) {
+        node->patient_mark = resets;
+        patient_nodes.add(node);
+      }
+    } else {
+      ++node->base_count;  // no patient token is in a node while base tokens are made
+    }
+    t->index_in_node = static_cast<std::uint32_t>(node->tokens.size());
+    node->tokens.push_back(t);
+    has_tokens[node->index] = 1;
+    return t;
+  }
+
+  /// A token in its parent's children and its fact's tokens, not yet in its node's memory.
+  Token* new_token(Node* node, Token* parent, FactId fact, Truth truth) {
     const bool patient = patient_phase;
     Token* t = patient ? arena.take() : pool.take();
-    if (patient) note_patient_token(node, parent, fact);
-    else ++node->base_count;  // no patient token is in a node while base tokens are made
+    if (patient) note_patient_token(parent, fact);
     // Every field written once, here (TokenPool::make would clear them first).
     *t = Token{.parent = parent,
                .node = node,
@@ -1201,15 +1221,13 @@ struct Engine::Impl final : FactSource {
                .listed = false,
                .flipped = false,
                .serial = next_serial++,
-               .index_in_node = static_cast<std::uint32_t>(node->tokens.size()),
+               .index_in_node = kNotInNode,
                .firing = kNoFiring,
                .first_child = nullptr,
                .next_sibling = parent->first_child,
                .prev_sibling = nullptr,
                .next_of_fact = nullptr,
                .prev_of_fact = nullptr};
-    node->tokens.push_back(t);
-    has_tokens[node->index] = 1;
     if (parent->first_child) parent->first_child->prev_sibling = t;
     parent->first_child = t;
     if (fact != kNoFact) {
@@ -1221,16 +1239,11 @@ struct Engine::Impl final : FactSource {
     }
     return t;
   }
+  static constexpr std::uint32_t kNotInNode = ~std::uint32_t{0};  // Token::index_in_node
 
-  /// Lists, each once, what holds a patient token about to be made first in its lists, for
-  /// reset(): its node, a base parent, a base fact.
-  void note_patient_token(Node* node, Token* parent, FactId fact) {
-    // The first patient token of this node since it was last listed (read from the line
-    // holding `tokens`, before the mark on another line).
-    if (node->tokens.size() == node->base_count && node->patient_mark != resets) {
-      node->patient_mark = resets;
-      patient_nodes.add(node);
-    }
+  /// Lists, each once, the base parent and the base fact of a patient token about to be made
+  /// first in their lists, for reset().
+  void note_patient_token(Token* parent, FactId fact) {
     if (!parent->patient && !parent->listed) {
       parent->listed = true;
       patient_parents.push_back(parent);
@@ -1273,7 +1286,7 @@ struct Engine::Impl final : FactSource {
         return;
       }
       case Node::Kind::production: {
-        Token* t = make_token(node, parent, kNoFact, parent->truth);
+        Token* t = new_token(node, parent, kNoFact, parent->truth);
         agenda.push(node->agenda_rank, t);
         return;
       }
@@ -1415,6 +1428,13 @@ struct Engine::Impl final : FactSource {
 
   /// Out of its node's memory and back to its pool; stale agenda entries see serial 0.
   void drop_from_memory(Token* token) {
+    if (token->index_in_node != kNotInNode) leave_node(token);
+    token->serial = 0;
+    if (token->patient) arena.release(token);
+    else pool.release(token);
+  }
+
+  void leave_node(Token* token) {
     Node* node = token->node;
     auto& memory = node->tokens;
     std::uint32_t at = token->index_in_node;
@@ -1432,9 +1452,6 @@ struct Engine::Impl final : FactSource {
     if (const auto last = static_cast<std::uint32_t>(memory.size() - 1); last != at) move(last, at);
     memory.pop_back();
     if (memory.empty()) has_tokens[node->index] = 0;
-    token->serial = 0;
-    if (token->patient) arena.release(token);
-    else pool.release(token);
   }
 
   void remove_descendants(Token* token) {
