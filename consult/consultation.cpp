@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -50,7 +51,7 @@ int severity_rank(const std::string& severity) {
 }
 
 std::string render(const inference::TextTemplate& text, const inference::Engine& engine,
-                   const std::vector<inference::Value>& bindings) {
+                   std::span<const inference::Value> bindings) {
   std::string out;
   for (const inference::TextPiece& piece : text) {
     if (!piece.var) {
@@ -58,7 +59,8 @@ std::string render(const inference::TextTemplate& text, const inference::Engine&
       continue;
     }
     inference::SlotInfo shown{"", piece.display_unit, piece.display_scale};
-    const inference::Value& value = bindings.at(*piece.var);
+    if (*piece.var >= bindings.size()) throw std::out_of_range("render: a placeholder names no variable of the rule");
+    const inference::Value& value = bindings[*piece.var];
     // A text placeholder reads better without the quotes format() puts around texts.
     out += value.kind() == inference::Value::Kind::text ? std::string(engine.symbol_name(value.as_symbol()))
                                                           : engine.format(value, &shown);
@@ -67,7 +69,7 @@ std::string render(const inference::TextTemplate& text, const inference::Engine&
 }
 
 std::string subject_of(const inference::AdviceAction& action, const inference::Engine& engine,
-                       const std::vector<inference::Value>& bindings) {
+                       std::span<const inference::Value> bindings) {
   if (!action.subject) return {};
   return engine.format(inference::term_value(*action.subject, bindings));
 }
@@ -96,7 +98,7 @@ bool load_patient_text(Knowledge& knowledge, std::string name, std::string text,
 }
 
 std::string summary(const inference::AdviceAction& action, const inference::Engine& engine,
-                    const std::vector<inference::Value>& bindings) {
+                    std::span<const inference::Value> bindings) {
   std::string out(inference::advice_kind_name(action.kind));
   if (!action.severity.empty()) out += " " + action.severity;
   if (std::string subject = subject_of(action, engine, bindings); !subject.empty()) out += " " + subject;

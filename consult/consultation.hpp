@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,6 @@ Consultation consult(const Knowledge& knowledge, const inference::Engine& engine
 
 /// "recommend sirolimus", "warn high", "info": an advice action in a few words.
 std::string summary(const inference::AdviceAction& action, const inference::Engine& engine,
-                    const std::vector<inference::Value>& bindings);
+                    std::span<const inference::Value> bindings);
 
 }  // namespace rapa::consult

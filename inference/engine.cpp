@@ -323,6 +323,10 @@ struct Engine::Impl final : FactSource {
   // Agenda and results
   Agenda agenda;
   Recycling<FiringRecord> firings;
+  /// The matched facts and bindings of `firings` (Firing::matched, Firing::bindings): emptied
+  /// with them.
+  RunArena<FactId> fired_facts;
+  RunArena<Value> fired_values;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
@@ -802,7 +806,7 @@ struct Engine::Impl final : FactSource {
     identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
     live_by_type = base_live;
-    firings.clear();
+    clear_firings();
     pending_support.clear();
     // The base tokens that the negations make again are base tokens once more.
     patient_phase = false;
@@ -858,6 +862,12 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  void clear_firings() {
+    firings.clear();
+    fired_facts.clear();
+    fired_values.clear();
+  }
+
   /// Marks where each alpha memory's base facts end; reset() cuts back to there.
   void mark_base() {
     base_fact_count = facts.size();
@@ -901,7 +911,7 @@ struct Engine::Impl final : FactSource {
     facts.clear();
     live_by_type.assign(rules->types.size(), 0);
     identity.clear();
-    firings.clear();
+    clear_firings();
     definite_firings = 0;
     pending_support.clear();
     agenda.clear();
@@ -1493,17 +1503,18 @@ struct Engine::Impl final : FactSource {
     f.production = node->production;
     f.truth = token->truth;
     f.withdrawn = false;
-    f.matched.resize(node->joins_above);
+    FactId* matched = fired_facts.take(node->joins_above);
+    Value* values = fired_values.take(node->var_count);
+    f.matched = std::span<const FactId>(matched, node->joins_above);
+    f.bindings = std::span<const Value>(values, node->var_count);
     // A variable this production does not bind (one local to a negation) reads as not asked.
-    // When it binds them all, every value is overwritten below and the old ones need no reset.
-    if (node->bindings.size() == node->var_count) f.bindings.resize(node->var_count);
-    else f.bindings.assign(node->var_count, Value::unknown(UnknownReason::not_asked));
+    // When it binds them all, every value is overwritten below.
+    if (node->bindings.size() != node->var_count)
+      std::fill(values, values + node->var_count, Value::unknown(UnknownReason::not_asked));
     // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
     // alias anything, so after each Value written the compiler would load them again.
     // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
     // lists the variables in the order their joins bound them, top down, so it is read backwards.
-    FactId* matched = f.matched.data();
-    Value* values = f.bindings.data();
     const VarLocation* first_binding = node->bindings.data();
     const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
     std::size_t at = node->joins_above;

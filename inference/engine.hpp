@@ -33,8 +33,9 @@ struct Firing {
   FiringId id = 0;
   RuleId rule = 0;
   std::uint16_t production = 0;
-  std::vector<FactId> matched;  // one fact per top-level positive pattern, in order
-  std::vector<Value> bindings;  // by VarId; unknown(not_asked) for variables it did not bind
+  // Views of the engine's own storage, valid as long as the firing is (until reset()).
+  std::span<const FactId> matched;  // one fact per top-level positive pattern, in order
+  std::span<const Value> bindings;  // by VarId; unknown(not_asked) for variables it did not bind
   /// yes: the rule fired. undetermined: every condition held or hinged on unknown data; its
   /// conclusions stand as undetermined and its advice becomes a "needs data" item.
   Truth truth = Truth::yes;

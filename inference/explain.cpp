@@ -46,7 +46,7 @@ class MissingCollector {
     if (!seen_firings_.insert(id).second) return;
     const Firing& f = engine_.firing(id);
     const Production& p = engine_.rules().rules[f.rule].productions[f.production];
-    conjunction(p.elements, f.matched, f.bindings);
+    conjunction(p.elements, f.matched, Env(f.bindings.begin(), f.bindings.end()));
   }
 
   std::vector<MissingDatum> take() { return std::move(out_); }
@@ -115,14 +115,15 @@ bool is_exists(const Element& e) {
 
 /// For each `exists` condition of a production, the facts of its best match under the firing's
 /// bindings (a definite match before an undetermined one): the evidence that it holds.
-std::vector<FactId> exists_witnesses(const LiveFacts& live, const Production& production, const Env& bindings) {
+std::vector<FactId> exists_witnesses(const LiveFacts& live, const Production& production,
+                                     std::span<const Value> bindings) {
   std::vector<FactId> witnesses;
   for (const Element& e : production.elements) {
     if (!is_exists(e)) continue;
     std::vector<FactId> best;
     Truth best_truth = Truth::no;
     for (const Element& alternative : e.body) {
-      Env env = bindings;
+      Env env(bindings.begin(), bindings.end());
       for_each_match(alternative.body, live, env, [&](std::span<const FactId> m, const Env&, Truth truth) {
         if (best_truth == Truth::no || (truth == Truth::yes && best_truth != Truth::yes)) {
           best.assign(m.begin(), m.end());
@@ -190,7 +191,8 @@ Proof Engine::why(FiringId id) const {
     queue.pop_front();
     const Firing& f = firing(next);
     const Rule& rule = rules().rules[f.rule];
-    proof.steps.push_back(Proof::Step{next, f.matched, exists_witnesses(live, rule.productions[f.production], f.bindings)});
+    proof.steps.push_back(Proof::Step{next, std::vector<FactId>(f.matched.begin(), f.matched.end()),
+                                      exists_witnesses(live, rule.productions[f.production], f.bindings)});
     for (const Citation& c : rule.citations)
       if (std::find(proof.citations.begin(), proof.citations.end(), c.source) == proof.citations.end())
         proof.citations.push_back(c.source);

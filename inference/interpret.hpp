@@ -28,8 +28,8 @@ class FactSource {
 /// Variable values by VarId; only the ones bound so far are meaningful.
 using Env = std::vector<Value>;
 
-/// The value of a term under env.
-inline const Value& term_value(const Term& term, const Env& env) {
+/// The value of a term under env (an Env, or a firing's bindings).
+inline const Value& term_value(const Term& term, std::span<const Value> env) {
   return term.kind == Term::Kind::constant ? term.constant : env[term.var];
 }
 

@@ -310,6 +310,47 @@ class TokenPool {
   std::vector<Token*> free_;
 };
 
+/// Runs of values handed out in order from chunks kept until clear(), which takes them all
+/// back at once: what a patient's firings record (their matched facts and bindings) lies side
+/// by side, in memory the last patient used, with no vector of its own per firing. A run never
+/// moves, so views of it stay valid until clear().
+template <class T>
+class RunArena {
+ public:
+  T* take(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - next_) < n) next_chunk(n);
+    T* run = next_;
+    next_ += n;
+    return run;
+  }
+  void clear() {
+    used_chunks_ = 0;
+    next_ = end_ = nullptr;
+  }
+
+ private:
+  void next_chunk(std::size_t n) {
+    // A chunk too small for this run is skipped until clear(); runs are short, chunks long.
+    while (used_chunks_ < chunks_.size() && chunks_[used_chunks_].size < n) ++used_chunks_;
+    if (used_chunks_ == chunks_.size()) {
+      const std::size_t size = n > kChunk ? n : kChunk;
+      chunks_.push_back(Chunk{std::make_unique<T[]>(size), size});
+    }
+    Chunk& chunk = chunks_[used_chunks_++];
+    next_ = chunk.items.get();
+    end_ = next_ + chunk.size;
+  }
+  struct Chunk {
+    std::unique_ptr<T[]> items;
+    std::size_t size = 0;
+  };
+  static constexpr std::size_t kChunk = 1024;
+  std::vector<Chunk> chunks_;
+  std::size_t used_chunks_ = 0;
+  T* next_ = nullptr;
+  T* end_ = nullptr;
+};
+
 /// Distinct items from a set whose size is known once the network is built (its alpha
 /// memories, its nodes), each added at most once between clears (a flag or mark of its own
 /// says whether it is listed): room for all of them is made up front, so adding checks nothing.

@@ -433,8 +433,10 @@ TEST_CASE("Activations of one rule fire in the order they appeared, across runs 
   while (!engine.run().completed) ++runs;
   CHECK(runs == 6);  // one firing each: the last finds the agenda empty after its firing
   std::vector<std::pair<std::string, FactId>> order;
-  for (FiringId id = 0; id < engine.firing_count(); ++id)
-    order.emplace_back(engine.rules().rules[engine.firing(id).rule].name, engine.firing(id).matched.at(0));
+  for (FiringId id = 0; id < engine.firing_count(); ++id) {
+    REQUIRE(engine.firing(id).matched.size() == 1);
+    order.emplace_back(engine.rules().rules[engine.firing(id).rule].name, engine.firing(id).matched[0]);
+  }
   CHECK(order == std::vector<std::pair<std::string, FactId>>{{"each", meds[0]}, {"each", meds[1]}, {"each", meds[2]},
                                                              {"later", meds[0]}, {"later", meds[1]}, {"later", meds[2]}});
 }
