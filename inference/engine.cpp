@@ -165,7 +165,9 @@ struct Engine::Impl final : FactSource {
     Truth truth = Truth::yes;
     bool alive = true;
     bool listed = false;  // base facts: in patient_base_facts (a patient token matched it)
-    std::vector<Value> slots;
+    /// In base_slots or patient_slots, where they stay while the record does: tokens point
+    /// into them (Token::slots).
+    std::span<const Value> slots;
     /// The alpha memories it is stored in: the first here, the others in `more_memories`. A fact
     /// is in one memory or none far more often than in several, so entering and reset() read
     /// this line and no heap block of its own.
@@ -327,6 +329,9 @@ struct Engine::Impl final : FactSource {
   /// with them.
   RunArena<FactId> fired_facts;
   RunArena<Value> fired_values;
+  /// The slots of the facts: the rule base's, and the patient's (emptied by reset()).
+  RunArena<Value> base_slots;
+  RunArena<Value> patient_slots;
   std::uint64_t definite_firings = 0;
   std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
@@ -805,6 +810,7 @@ struct Engine::Impl final : FactSource {
     patient_memories.clear();
     identity.restore();  // the base facts' entries, as mark_base() left them
     facts.truncate(base_fact_count);
+    patient_slots.clear();
     live_by_type = base_live;
     clear_firings();
     pending_support.clear();
@@ -909,6 +915,8 @@ struct Engine::Impl final : FactSource {
       for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
     }
     facts.clear();
+    base_slots.clear();
+    patient_slots.clear();
     live_by_type.assign(rules->types.size(), 0);
     identity.clear();
     clear_firings();
@@ -965,7 +973,9 @@ struct Engine::Impl final : FactSource {
     FactRecord& record = facts.next();
     record.identity = hash;
     record.type = type;
-    record.slots.assign(slots.begin(), slots.end());
+    Value* copy = (patient_phase ? patient_slots : base_slots).take(slots.size());
+    std::copy(slots.begin(), slots.end(), copy);
+    record.slots = std::span<const Value>(copy, slots.size());
     record.origin = origin;
     record.truth = truth;
     record.alive = true;
@@ -1055,7 +1065,7 @@ struct Engine::Impl final : FactSource {
 
   void remove_input(FactId id) {
     retract(id);
-    const std::vector<Value> slots = facts[id].slots;  // a copy: see count_answers
+    const std::span<const Value> slots = facts[id].slots;  // not a reference: see count_answers
     count_answers(facts[id].type, slots, -1);
   }
 

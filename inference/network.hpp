@@ -311,9 +311,9 @@ class TokenPool {
 };
 
 /// Runs of values handed out in order from chunks kept until clear(), which takes them all
-/// back at once: what a patient's firings record (their matched facts and bindings) lies side
-/// by side, in memory the last patient used, with no vector of its own per firing. A run never
-/// moves, so views of it stay valid until clear().
+/// back at once: what a patient's facts and firings hold (slots, matched facts, bindings) lies
+/// side by side, in memory the last patient used, with no vector of its own per record. A run
+/// never moves, so views of it stay valid until clear().
 template <class T>
 class RunArena {
  public:
