@@ -102,20 +102,31 @@ std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
 /// is built (Node::agenda_rank), and the agenda is a queue per rank: activations are added as
 /// their tokens are made, in serial order, so appending keeps each queue in the fifth key's
 /// order without comparing anything. A bit per rank finds the first queue that is not empty.
+/// The queues are chains through one array of activations, which starts over whenever the
+/// agenda empties (at the end of every run), so a patient's activations lie side by side.
 class Agenda {
  public:
   struct Activation {
     Token* token;
     std::uint64_t serial;  // the token's when added: a token removed since has another
+    std::uint32_t next;    // the next of the same rank, or kNone
   };
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
 
   explicit Agenda(std::size_t ranks = 0) : queues_(ranks), nonempty_((ranks + 63) / 64, 0) {}
 
   void push(std::uint32_t rank, Token* token) {
-    queues_[rank].items.push_back(Activation{token, token->serial});
-    nonempty_[rank / 64] |= std::uint64_t{1} << (rank % 64);
-    first_word_ = std::min<std::size_t>(first_word_, rank / 64);
+    const auto at = static_cast<std::uint32_t>(items_.size());
+    items_.push_back(Activation{token, token->serial, kNone});
+    Queue& queue = queues_[rank];
+    if (queue.head == kNone) {
+      queue.head = at;
+      nonempty_[rank / 64] |= std::uint64_t{1} << (rank % 64);
+      first_word_ = std::min<std::size_t>(first_word_, rank / 64);
+    } else {
+      items_[queue.tail].next = at;
+    }
+    queue.tail = at;
   }
 
   /// The rank whose queue holds the next activation, or kNone when the agenda is empty.
@@ -123,32 +134,32 @@ class Agenda {
     for (; first_word_ < nonempty_.size(); ++first_word_)
       if (nonempty_[first_word_] != 0)
         return static_cast<std::uint32_t>(first_word_ * 64 + static_cast<std::size_t>(std::countr_zero(nonempty_[first_word_])));
+    items_.clear();  // empty: the next activations start over at the front
     return kNone;
   }
 
-  const Activation& front(std::uint32_t rank) const { return queues_[rank].items[queues_[rank].head]; }
+  const Activation& front(std::uint32_t rank) const { return items_[queues_[rank].head]; }
 
   void pop(std::uint32_t rank) {
     Queue& queue = queues_[rank];
-    if (++queue.head < queue.items.size()) return;
-    // Emptied: start the buffer over rather than let it grow run after run.
-    queue.items.clear();
-    queue.head = 0;
-    nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
+    queue.head = items_[queue.head].next;
+    if (queue.head == kNone) nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
   }
 
   void clear() {
-    for (Queue& queue : queues_) queue.items.clear(), queue.head = 0;
+    for (Queue& queue : queues_) queue = Queue{};
     std::fill(nonempty_.begin(), nonempty_.end(), 0);
     first_word_ = nonempty_.size();
+    items_.clear();
   }
 
  private:
   struct Queue {
-    std::vector<Activation> items;
-    std::size_t head = 0;  // items before it were taken
+    std::uint32_t head = kNone;  // the first activation of this rank in items_
+    std::uint32_t tail = kNone;  // its last
   };
   std::vector<Queue> queues_;
+  std::vector<Activation> items_;
   std::vector<std::uint64_t> nonempty_;  // bit `rank % 64` of word `rank / 64`
   /// The words before it are all zero: firing mostly adds activations of later ranks (higher
   /// levels), so the search for the first resumes where the last one ended.
