@@ -371,39 +371,26 @@ class ListedOnce {
   std::size_t size_ = 0;
 };
 
-/// The patient's tokens: handed out in order from chunks kept from one patient to the next,
-/// and all taken back at once by clear(), which reset() calls instead of releasing them one
-/// by one. A token released before then (a retraction) is handed out again first.
+/// The patient's tokens: one run each from an arena kept from one patient to the next, all
+/// taken back at once by clear(), which reset() calls instead of releasing them one by one. A
+/// token released before then (a retraction) is handed out again first.
 class TokenArena {
  public:
   Token* take() {
-    if (!free_.empty()) {
-      Token* token = free_.back();
-      free_.pop_back();
-      return token;
-    }
-    if (next_ == end_) next_chunk();
-    return next_++;
+    if (free_.empty()) return tokens_.take(1);
+    Token* token = free_.back();
+    free_.pop_back();
+    return token;
   }
   void release(Token* token) { free_.push_back(token); }
   /// Every token back. Their memory stays: a stale agenda entry may still read a serial.
   void clear() {
     free_.clear();
-    used_chunks_ = 0;
-    next_ = end_ = nullptr;
+    tokens_.clear();
   }
 
  private:
-  void next_chunk() {
-    if (used_chunks_ == chunks_.size()) chunks_.push_back(std::make_unique<Token[]>(kChunk));
-    next_ = chunks_[used_chunks_++].get();
-    end_ = next_ + kChunk;
-  }
-  static constexpr std::size_t kChunk = 256;
-  std::vector<std::unique_ptr<Token[]>> chunks_;
-  std::size_t used_chunks_ = 0;
-  Token* next_ = nullptr;
-  Token* end_ = nullptr;
+  RunArena<Token> tokens_;
   std::vector<Token*> free_;
 };
 
