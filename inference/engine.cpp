@@ -294,8 +294,10 @@ struct Engine::Impl final : FactSource {
   /// nodes whose base owners flipped.
   ListedOnce<AlphaMemory*> patient_memories;  // AlphaMemory::listed
   ListedOnce<Node*> patient_nodes;             // Node::patient_mark
-  std::vector<Token*> patient_parents;
-  std::vector<FactId> patient_base_facts;
+  // Base tokens and base facts are not bounded by the network's size as memories and nodes
+  // are (the base grows with the kb's facts), so these two grow as vectors do.
+  std::vector<Token*> patient_parents;       // Token::listed
+  std::vector<FactId> patient_base_facts;    // FactRecord::listed
   std::vector<Node*> flipped_nodes;
   /// A base token fired, or a firing concluded a base fact: the base itself changed, and
   /// reset() rebuilds it.
@@ -848,23 +850,27 @@ struct Engine::Impl final : FactSource {
     }
     patient_nodes.clear();
     for (Token* parent : patient_parents) {
-      Token* child = parent->first_child;
-      while (child && child->patient) child = child->next_sibling;
-      parent->first_child = child;
-      if (child) child->prev_sibling = nullptr;
+      parent->first_child =
+          base_tokens_of<&Token::next_sibling, &Token::prev_sibling>(parent->first_child);
       parent->listed = false;
     }
     patient_parents.clear();
     for (FactId id : patient_base_facts) {
       FactRecord& f = facts[id];
-      Token* token = f.tokens;
-      while (token && token->patient) token = token->next_of_fact;
-      f.tokens = token;
-      if (token) token->prev_of_fact = nullptr;
+      f.tokens = base_tokens_of<&Token::next_of_fact, &Token::prev_of_fact>(f.tokens);
       f.listed = false;
     }
     patient_base_facts.clear();
     arena.clear();
+  }
+
+  /// A list of tokens linked through Next and Prev, cut to its base part: the patient's tokens
+  /// lead, so the first base token (if any) becomes the head.
+  template <Token* Token::*Next, Token* Token::*Prev>
+  static Token* base_tokens_of(Token* head) {
+    while (head && head->patient) head = head->*Next;
+    if (head) head->*Prev = nullptr;
+    return head;
   }
 
   /// A base owner whose negation flipped during the patient lost its base descendants then,
