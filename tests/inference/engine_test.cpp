@@ -518,6 +518,8 @@ TEST_CASE("reset puts back what a patient took from the rule base's own matches"
   CHECK(engine.advice().size() == 1);
 }
 
+// The kb's own firing changes the base, so reset() rebuilds it here instead of cutting the
+// patient's tokens back: this guards that path.
 TEST_CASE("A rule on the kb alone fires again for every patient after reset", "[engine]") {
   Fixture fx;
   // cyp3a4(drug: ?m, role: inhibitor) -> conclude risk(drug: ?m): no patient fact needed.
@@ -530,6 +532,42 @@ TEST_CASE("A rule on the kb alone fires again for every patient after reset", "[
     CHECK(count_of_type(engine, fx.risk) == 1);
     engine.reset();
     CHECK(count_of_type(engine, fx.risk) == 0);
+  }
+}
+
+// The patient's tokens come from an arena that reset() takes back whole, and tokens a retraction
+// frees are handed out again first. A freed token still listed as free after reset, or a list
+// not cut back to its base part, would give the next patient a token twice: wrong counts.
+TEST_CASE("Tokens taken back at reset serve the next patient once each, past one chunk", "[engine]") {
+  Fixture fx;
+  // medication(drug: ?m, status: active), medication(drug: ?n, status: active) -> recommend:
+  // n active medications make n * n pairs, enough tokens to fill more than one chunk.
+  fx.rule("pairs",
+          {Fixture::pattern(fx.medication, {Fixture::is(1, fx.sym("active"))}, {{0, 0}}),
+           Fixture::pattern(fx.medication, {Fixture::is(1, fx.sym("active"))}, {{0, 1}})},
+          {Fixture::advise(AdviceKind::recommend)}, {"m", "n"});
+  Engine engine(fx.base);
+  const auto initial = engine.facts();
+  constexpr std::size_t n = 40;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<FactId> meds;
+    for (std::size_t i = 0; i < n; ++i)
+      meds.push_back(engine.assert_fact(
+          fx.medication, {fx.sym("drug" + std::to_string(i)), fx.sym("active")}));
+    engine.run();
+    CHECK(engine.advice().size() == n * n);
+    // Half of them stopped: their tokens go back to be handed out again before reset.
+    for (std::size_t i = 0; i < n; i += 2) engine.retract_fact(meds[i]);
+    engine.run();
+    CHECK(engine.advice().size() == (n / 2) * (n / 2));
+    // A quarter started again: they take back some of those tokens, the rest stay free.
+    for (std::size_t i = 0; i < n; i += 4)
+      engine.assert_fact(fx.medication, {fx.sym("again" + std::to_string(i)), fx.sym("active")});
+    engine.run();
+    CHECK(engine.advice().size() == (3 * n / 4) * (3 * n / 4));
+    engine.reset();
+    CHECK(engine.facts() == initial);
+    CHECK(engine.advice().empty());
   }
 }
 
