@@ -146,6 +146,10 @@ class Agenda {
     if (queue.head == kNone) nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
   }
 
+  bool empty() { return first_rank() == kNone; }
+  /// Activations added since the agenda last emptied, popped or not.
+  std::size_t added() const { return items_.size(); }
+
   void clear() {
     for (Queue& queue : queues_) queue = Queue{};
     std::fill(nonempty_.begin(), nonempty_.end(), 0);
@@ -796,9 +800,11 @@ struct Engine::Impl final : FactSource {
   void reset() {
     // Nodes are listed once per reset, in patient_nodes, flipped_nodes and the negations below.
     ++resets;
-    if (base_changed) {
+    if (base_changed || !agenda.empty()) {
       // Rules that match the rule base's facts alone have fired: start over, so that the next
-      // patient sees exactly what a new engine would.
+      // patient sees exactly what a new engine would. So too when a run was cut short or never
+      // made: the agenda holds the patient's tokens, which cutting the lists back would not
+      // take off it.
       rebuild();
       return;
     }
@@ -915,9 +921,12 @@ struct Engine::Impl final : FactSource {
     remove_descendants(root_token);
     // Every token is gone the usual way and every memory is emptied below, so the lists of
     // what holds patient facts and tokens are stale.
+    // The root token stays, and may be among the listed parents: it must be listed again when
+    // the next patient's tokens join its children.
     for (AlphaMemory* memory : patient_memories) memory->listed = false;
     patient_memories.clear();
     patient_nodes.clear();
+    root_token->listed = false;
     patient_parents.clear();
     patient_base_facts.clear();
     flipped_nodes.clear();
@@ -1628,6 +1637,51 @@ struct Engine::Impl final : FactSource {
     }
   }
 
+  /// The token lists' invariants, which reset() relies on, checked by a walk from the root and
+  /// along every fact's list; the first one broken, or empty. A walk longer than the tokens the
+  /// engine can hold means a list that loops.
+  std::string structure_error() const {
+    std::size_t budget = firings.size() + agenda.added() + 1;
+    for (const auto& node : nodes) budget += node->tokens.size();
+    std::vector<const Token*> stack{root_token};
+    std::size_t walked = 0;
+    while (!stack.empty()) {
+      const Token* parent = stack.back();
+      stack.pop_back();
+      bool base_seen = false;
+      for (const Token* t = parent->first_child; t; t = t->next_sibling) {
+        if (++walked > budget) return "the token tree loops";
+        if (t->parent != parent) return "a token is among the children of another than its parent";
+        if (t->patient && base_seen) return "a patient token follows a base token among children";
+        base_seen = base_seen || !t->patient;
+        if (t->index_in_node == kNotInNode) {
+          if (t->firing != kNoFiring && t->firing >= firings.size()) return "a token names no firing";
+        } else if (t->index_in_node >= t->node->tokens.size() || t->node->tokens[t->index_in_node] != t) {
+          return "a token is not in its node's memory where it says";
+        }
+        if (t->fact != kNoFact && (t->fact >= facts.size() || !facts[t->fact].alive))
+          return "a token matched a fact that is gone";
+        stack.push_back(t);
+      }
+    }
+    for (const auto& node : nodes)
+      for (std::size_t i = 0; i < node->tokens.size(); ++i)
+        if (node->tokens[i]->patient != (i >= node->base_count))
+          return "a node's memory does not hold its base tokens first";
+    for (FactId id = 0; id < facts.size(); ++id) {
+      if (!facts[id].alive) continue;
+      bool base_seen = false;
+      walked = 0;
+      for (const Token* t = facts[id].tokens; t; t = t->next_of_fact) {
+        if (++walked > budget) return "a fact's token list loops";
+        if (t->fact != id) return "a token is in the list of another fact than its own";
+        if (t->patient && base_seen) return "a patient token follows a base token in a fact's list";
+        base_seen = base_seen || !t->patient;
+      }
+    }
+    return {};
+  }
+
   RunResult run() {
     RunResult result;
     for (std::uint32_t rank; (rank = agenda.first_rank()) != Agenda::kNone;) {
@@ -1735,6 +1789,7 @@ std::vector<FiringId> Engine::supports(FactId fact) const { return impl_->facts.
 const Firing& Engine::firing(FiringId id) const { return impl_->firings.at(id).firing; }
 std::size_t Engine::firing_count() const { return impl_->firings.size(); }
 std::uint64_t Engine::fired() const { return impl_->definite_firings; }
+std::string Engine::structure_error() const { return impl_->structure_error(); }
 
 std::vector<AdviceItem> Engine::advice() const {
   std::vector<AdviceItem> out;

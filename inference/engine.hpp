@@ -167,6 +167,9 @@ class Engine {
   /// A value as a person reads it: symbol names, numbers in the slot's display unit.
   std::string format(const Value& value, const SlotInfo* slot = nullptr) const;
 
+  /// For tests: the first broken invariant of the engine's token lists, or empty.
+  std::string structure_error() const;
+
   // --- Explanations ---
   Proof why(FiringId firing) const;
   WhyNot why_not(RuleId rule) const;

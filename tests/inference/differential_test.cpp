@@ -136,6 +136,13 @@ class Session {
         // Asserting an identical input again must be a no-op returning the same id.
         assert_input(live_[random.below(live_.size())].fact);
       } else {
+        // Now and then the patient's last fact is never run: its activations are still on the
+        // agenda when reset() comes.
+        if (random.below(3) == 0) {
+          const InputFact fact = rapa::testing::random_input_fact(case_, random);
+          history_ += "assert " + text(fact) + " (not run)\n";
+          engine_.assert_fact(fact.type, fact.slots);
+        }
         history_ += "reset\n";
         engine_.reset();
         live_.clear();
@@ -182,7 +189,9 @@ class Session {
 
   std::string run_and_compare(const std::string& step, bool with_fired) {
     if (!duplicate_problem_.empty()) return report(step + ": " + duplicate_problem_);
+    if (auto broken = engine_.structure_error(); !broken.empty()) return report(step + ", before run(): " + broken);
     RunResult run = engine_.run();
+    if (auto broken = engine_.structure_error(); !broken.empty()) return report(step + ", after run(): " + broken);
     if (!run.completed) return report(step + ": run() hit the firing limit");
     std::vector<InputFact> inputs;
     for (const auto& live : live_) inputs.push_back(live.fact);

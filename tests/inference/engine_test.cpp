@@ -518,6 +518,32 @@ TEST_CASE("reset puts back what a patient took from the rule base's own matches"
   CHECK(engine.advice().size() == 1);
 }
 
+// reset() rebuilds the base when the agenda still holds activations (here: the patient was
+// never run); the root token survives that, and its children must be cut back again at the
+// next plain reset, or the next patient's tokens would be linked beside freed ones.
+TEST_CASE("A plain reset after a rebuild cuts the root's children back again", "[engine]") {
+  Fixture fx;
+  fx.interaction_rule();
+  Engine engine(fx.base);
+  const auto initial = engine.facts();
+  const std::vector<Value> voriconazole{fx.sym("voriconazole"), fx.sym("active")};
+  for (int round = 0; round < 3; ++round) {
+    engine.assert_fact(fx.medication, voriconazole);  // never run: reset() rebuilds
+    engine.reset();
+    REQUIRE(engine.structure_error() == "");
+    CHECK(engine.facts() == initial);
+    for (int patient = 0; patient < 2; ++patient) {
+      engine.assert_fact(fx.medication, voriconazole);
+      engine.assert_fact(fx.medication, {fx.sym("drug" + std::to_string(patient)), fx.sym("active")});
+      engine.run();
+      CHECK(engine.advice().size() == 1);
+      engine.reset();
+      REQUIRE(engine.structure_error() == "");
+      CHECK(engine.facts() == initial);
+    }
+  }
+}
+
 // The kb's own firing changes the base, so reset() rebuilds it here instead of cutting the
 // patient's tokens back: this guards that path.
 TEST_CASE("A rule on the kb alone fires again for every patient after reset", "[engine]") {
