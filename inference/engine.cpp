@@ -100,24 +100,24 @@ std::string alpha_key(TypeId type, const std::vector<SlotTest>& tests) {
 ///
 /// The first four keys belong to the production node, so they are ranked once, when the network
 /// is built (Node::agenda_rank), and the agenda is a queue per rank: activations are added as
-/// their tokens are made, in serial order, so appending keeps each queue in the fifth key's
-/// order without comparing anything. A bit per rank finds the first queue that is not empty.
+/// their tokens are made, so appending keeps each queue in the fifth key's order without
+/// comparing anything. A bit per rank finds the first queue that is not empty.
 /// The queues are chains through one array of activations, which starts over whenever the
 /// agenda empties (at the end of every run), so a patient's activations lie side by side.
 class Agenda {
  public:
   struct Activation {
-    Token* token;
-    std::uint64_t serial;  // the token's when added: a token removed since has another
-    std::uint32_t next;    // the next of the same rank, or kNone
+    Token* token;        // null once cancelled: the token was removed before it fired
+    std::uint32_t next;  // the next of the same rank, or kNone
   };
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
 
   explicit Agenda(std::size_t ranks = 0) : queues_(ranks), nonempty_((ranks + 63) / 64, 0) {}
 
-  void push(std::uint32_t rank, Token* token) {
+  /// The activation's place, valid until it is popped or the agenda empties.
+  std::uint32_t push(std::uint32_t rank, Token* token) {
     const auto at = static_cast<std::uint32_t>(items_.size());
-    items_.push_back(Activation{token, token->serial, kNone});
+    items_.push_back(Activation{token, kNone});
     Queue& queue = queues_[rank];
     if (queue.head == kNone) {
       queue.head = at;
@@ -127,7 +127,15 @@ class Agenda {
       items_[queue.tail].next = at;
     }
     queue.tail = at;
+    return at;
   }
+
+  /// The activation at `at` stays in its queue but is passed over: its token is gone.
+  void cancel(std::uint32_t at) { items_[at].token = nullptr; }
+
+  bool empty() { return first_rank() == kNone; }
+  /// Activations added since the agenda last emptied, popped or not.
+  std::size_t added() const { return items_.size(); }
 
   /// The rank whose queue holds the next activation, or kNone when the agenda is empty.
   std::uint32_t first_rank() {
@@ -145,10 +153,6 @@ class Agenda {
     queue.head = items_[queue.head].next;
     if (queue.head == kNone) nonempty_[rank / 64] &= ~(std::uint64_t{1} << (rank % 64));
   }
-
-  bool empty() { return first_rank() == kNone; }
-  /// Activations added since the agenda last emptied, popped or not.
-  std::size_t added() const { return items_.size(); }
 
   void clear() {
     for (Queue& queue : queues_) queue = Queue{};
@@ -292,6 +296,8 @@ struct Engine::Impl final : FactSource {
   /// From mark_base() on, what is made belongs to the patient and reset() drops it; false
   /// again while reset() makes the base's own tokens again.
   bool patient_phase = false;
+  /// While rebuild() removes every token: their facts' lists go with the facts.
+  bool discarding_all = false;
   /// What reset() undoes without looking at each patient fact and token: the alpha memories
   /// holding patient facts, the nodes holding patient tokens, the base tokens and base facts
   /// whose lists hold some (patient tokens come first in every list: see make_token), and the
@@ -306,7 +312,6 @@ struct Engine::Impl final : FactSource {
   /// A base token fired, or a firing concluded a base fact: the base itself changed, and
   /// reset() rebuilds it.
   bool base_changed = false;
-  std::uint64_t next_serial = 1;
   std::vector<std::int32_t> rule_level;
   /// Every rule's `conclude` actions, laid out for fire(): a rule's are a run of `conclusions`
   /// (Node::first_conclusion) and their slots a run of `conclusion_terms`. The rule base's
@@ -626,8 +631,7 @@ struct Engine::Impl final : FactSource {
   /// Productions that begin with the same conditions share the join nodes of that prefix
   /// (Doorenbos's "build or share"): a fact entering their alpha memory makes one token, not
   /// one per rule.
-  /// Agenda order is unchanged: a production's tokens still appear in the same order, and
-  /// serials are compared only between activations of one production.
+  /// Agenda order is unchanged: a production's tokens still appear in the same order.
   Node* share_or_add(std::unique_ptr<Node> fresh) {
     Node* parent = fresh->parent;
     for (Node* child : parent->children)
@@ -769,7 +773,6 @@ struct Engine::Impl final : FactSource {
   void start() {
     root_token = pool.make();
     root_token->node = root;
-    root_token->serial = next_serial++;
     root->tokens.push_back(root_token);
     root->base_count = 1;
     has_tokens[root->index] = 1;
@@ -856,26 +859,24 @@ struct Engine::Impl final : FactSource {
     }
     patient_nodes.clear();
     for (Token* parent : patient_parents) {
-      parent->first_child =
-          base_tokens_of<&Token::next_sibling, &Token::prev_sibling>(parent->first_child);
+      parent->first_child = base_tokens_of<&Token::next_sibling>(parent->first_child);
       parent->listed = false;
     }
     patient_parents.clear();
     for (FactId id : patient_base_facts) {
       FactRecord& f = facts[id];
-      f.tokens = base_tokens_of<&Token::next_of_fact, &Token::prev_of_fact>(f.tokens);
+      f.tokens = base_tokens_of<&Token::next_of_fact>(f.tokens);
       f.listed = false;
     }
     patient_base_facts.clear();
     arena.clear();
   }
 
-  /// A list of tokens linked through Next and Prev, cut to its base part: the patient's tokens
-  /// lead, so the first base token (if any) becomes the head.
-  template <Token* Token::*Next, Token* Token::*Prev>
+  /// A list of tokens linked through Next, cut to its base part: the patient's tokens lead, so
+  /// the first base token (if any) becomes the head.
+  template <Token* Token::*Next>
   static Token* base_tokens_of(Token* head) {
     while (head && head->patient) head = head->*Next;
-    if (head) head->*Prev = nullptr;
     return head;
   }
 
@@ -918,7 +919,11 @@ struct Engine::Impl final : FactSource {
   }
 
   void rebuild() {
+    // Every fact goes below, so no token is searched for in its fact's list (a base fact may
+    // have many).
+    discarding_all = true;
     remove_descendants(root_token);
+    discarding_all = false;
     // Every token is gone the usual way and every memory is emptied below, so the lists of
     // what holds patient facts and tokens are stale.
     // The root token stays, and may be among the listed parents: it must be listed again when
@@ -1174,7 +1179,7 @@ struct Engine::Impl final : FactSource {
 
   void leave_network(FactId id) {
     FactRecord& f = facts[id];
-    while (f.tokens) remove_token(f.tokens);
+    remove_tokens_of(f);
     // Out of every memory before any negation looks again, so no new token can pick it up.
     std::vector<AlphaMemory*> memories;
     f.for_each_memory([&](AlphaMemory* memory) {
@@ -1245,7 +1250,7 @@ struct Engine::Impl final : FactSource {
     } else {
       ++node->base_count;  // no patient token is in a node while base tokens are made
     }
-    t->index_in_node = static_cast<std::uint32_t>(node->tokens.size());
+    t->place = static_cast<std::uint32_t>(node->tokens.size());
     node->tokens.push_back(t);
     has_tokens[node->index] = 1;
     return t;
@@ -1259,33 +1264,28 @@ struct Engine::Impl final : FactSource {
     // Every field written once, here (TokenPool::make would clear them first).
     *t = Token{.parent = parent,
                .node = node,
-               .fact = fact,
                .slots = nullptr,
+               .first_child = nullptr,
+               .next_sibling = parent->first_child,
+               .next_of_fact = nullptr,
+               .fact = fact,
+               .place = 0,
                .truth = truth,
                .local = Truth::yes,
                .patient = patient,
                .listed = false,
                .flipped = false,
-               .serial = next_serial++,
-               .index_in_node = kNotInNode,
-               .firing = kNoFiring,
-               .first_child = nullptr,
-               .next_sibling = parent->first_child,
-               .prev_sibling = nullptr,
-               .next_of_fact = nullptr,
-               .prev_of_fact = nullptr};
-    if (parent->first_child) parent->first_child->prev_sibling = t;
+               .production = false,
+               .fired = false};
     parent->first_child = t;
     if (fact != kNoFact) {
       FactRecord& f = facts[fact];
       t->slots = f.slots.data();
       t->next_of_fact = f.tokens;
-      if (f.tokens) f.tokens->prev_of_fact = t;
       f.tokens = t;
     }
     return t;
   }
-  static constexpr std::uint32_t kNotInNode = ~std::uint32_t{0};  // Token::index_in_node
 
   /// Lists, each once, the base parent and the base fact of a patient token about to be made
   /// first in their lists, for reset().
@@ -1333,7 +1333,8 @@ struct Engine::Impl final : FactSource {
       }
       case Node::Kind::production: {
         Token* t = new_token(node, parent, kNoFact, parent->truth);
-        agenda.push(node->agenda_rank, t);
+        t->production = true;
+        t->place = agenda.push(node->agenda_rank, t);
         return;
       }
     }
@@ -1459,23 +1460,44 @@ struct Engine::Impl final : FactSource {
     }
   }
 
-  // The three lists a token is in: its fact's, its parent's children, its node's memory.
-  void unlink_from_fact(Token* token) {
-    if (token->prev_of_fact) token->prev_of_fact->next_of_fact = token->next_of_fact;
-    else facts[token->fact].tokens = token->next_of_fact;
-    if (token->next_of_fact) token->next_of_fact->prev_of_fact = token->prev_of_fact;
+  // The three lists a token is in: its fact's, its parent's children, its node's memory. The
+  // first two are linked one way (Token), so a token is taken out of them by a search from the
+  // head; a token is mostly removed as the head of one of them (its parent's first child, its
+  // fact's first token), and patient tokens come first in both.
+
+  /// Removes every descendant of `token`, each taken as its parent's first child.
+  void remove_descendants(Token* token) {
+    while (Token* child = token->first_child) {
+      token->first_child = child->next_sibling;
+      if (child->fact != kNoFact && !discarding_all) unlink_from_fact(child);
+      discard(child);
+    }
   }
 
-  void unlink_from_parent(Token* token) {
-    if (token->prev_sibling) token->prev_sibling->next_sibling = token->next_sibling;
-    else token->parent->first_child = token->next_sibling;
-    if (token->next_sibling) token->next_sibling->prev_sibling = token->prev_sibling;
+  /// Removes every token that matched fact `f`, each taken as the fact's first token.
+  void remove_tokens_of(FactRecord& f) {
+    while (Token* token = f.tokens) {
+      f.tokens = token->next_of_fact;
+      unlink_from_parent(token);
+      discard(token);
+    }
   }
 
-  /// Out of its node's memory and back to its pool; stale agenda entries see serial 0.
-  void drop_from_memory(Token* token) {
-    if (token->index_in_node != kNotInNode) leave_node(token);
-    token->serial = 0;
+  static void unlink(Token*& head, Token* token, Token* Token::*next) {
+    Token** link = &head;
+    while (*link != token) link = &((*link)->*next);
+    *link = token->*next;
+  }
+  void unlink_from_fact(Token* token) { unlink(facts[token->fact].tokens, token, &Token::next_of_fact); }
+  void unlink_from_parent(Token* token) { unlink(token->parent->first_child, token, &Token::next_sibling); }
+
+  /// A token out of its parent's and its fact's lists goes, with its descendants, its firing
+  /// or its activation, its place in its node's memory; back to its pool.
+  void discard(Token* token) {
+    remove_descendants(token);
+    if (!token->production) leave_node(token);
+    else if (token->fired) withdraw(token->place);
+    else agenda.cancel(token->place);
     if (token->patient) arena.release(token);
     else pool.release(token);
   }
@@ -1483,10 +1505,10 @@ struct Engine::Impl final : FactSource {
   void leave_node(Token* token) {
     Node* node = token->node;
     auto& memory = node->tokens;
-    std::uint32_t at = token->index_in_node;
+    std::uint32_t at = token->place;
     const auto move = [&](std::uint32_t from, std::uint32_t to) {
       memory[to] = memory[from];
-      memory[to]->index_in_node = to;
+      memory[to]->place = to;
     };
     if (!token->patient) {
       // The base tokens stay first: the last of them takes this place, and the last token its.
@@ -1498,22 +1520,6 @@ struct Engine::Impl final : FactSource {
     if (const auto last = static_cast<std::uint32_t>(memory.size() - 1); last != at) move(last, at);
     memory.pop_back();
     if (memory.empty()) has_tokens[node->index] = 0;
-  }
-
-  void remove_descendants(Token* token) {
-    while (token->first_child) remove_token(token->first_child);
-  }
-
-  void remove_token(Token* token) {
-    remove_descendants(token);
-    if (token->firing != kNoFiring) withdraw(token->firing);  // a production token that fired
-    if (token->fact != kNoFact) {
-      unlink_from_fact(token);
-    }
-    if (token->parent) {
-      unlink_from_parent(token);
-    }
-    drop_from_memory(token);
   }
 
   // FactSource, for the interpreter inside negations.
@@ -1561,7 +1567,8 @@ struct Engine::Impl final : FactSource {
       for (; binding != first_binding && binding[-1].join == at; --binding)
         values[binding[-1].var] = slots[binding[-1].slot];
     }
-    token->firing = id;
+    token->place = id;
+    token->fired = true;
     if (!token->patient) base_changed = true;  // its conclusions go with the patient's facts
     if (f.truth == Truth::yes) ++definite_firings;
     const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
@@ -1654,9 +1661,9 @@ struct Engine::Impl final : FactSource {
         if (t->parent != parent) return "a token is among the children of another than its parent";
         if (t->patient && base_seen) return "a patient token follows a base token among children";
         base_seen = base_seen || !t->patient;
-        if (t->index_in_node == kNotInNode) {
-          if (t->firing != kNoFiring && t->firing >= firings.size()) return "a token names no firing";
-        } else if (t->index_in_node >= t->node->tokens.size() || t->node->tokens[t->index_in_node] != t) {
+        if (t->production) {
+          if (t->fired && t->place >= firings.size()) return "a token names no firing";
+        } else if (t->place >= t->node->tokens.size() || t->node->tokens[t->place] != t) {
           return "a token is not in its node's memory where it says";
         }
         if (t->fact != kNoFact && (t->fact >= facts.size() || !facts[t->fact].alive))
@@ -1687,7 +1694,7 @@ struct Engine::Impl final : FactSource {
     for (std::uint32_t rank; (rank = agenda.first_rank()) != Agenda::kNone;) {
       const Agenda::Activation next = agenda.front(rank);
       Token* token = next.token;
-      if (token->serial != next.serial || token->firing != kNoFiring) {  // removed meanwhile
+      if (!token) {  // removed meanwhile
         agenda.pop(rank);
         continue;
       }
