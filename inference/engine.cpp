@@ -323,6 +323,8 @@ struct Engine::Impl final : FactSource {
   };
   std::vector<Conclusion> conclusions;
   std::vector<Term> conclusion_terms;
+  /// Each production's top-level variables, where a firing finds their values (Node::first_binding).
+  std::vector<VarLocation> production_bindings;
   std::vector<std::vector<std::size_t>> questions_by_type;
   /// What assert_input needs of each fact type, in a few bytes a type instead of the rule
   /// base's FactTypeInfo and questions_by_type's vectors: a cache line or two less per fact.
@@ -760,7 +762,9 @@ struct Engine::Impl final : FactSource {
     production->production = p;
     production->level = rule_level[r];
     production->salience = rule.salience;
-    production->bindings = bound;
+    production->first_binding = static_cast<std::uint32_t>(production_bindings.size());
+    production->binding_count = static_cast<std::uint16_t>(bound.size());
+    production_bindings.insert(production_bindings.end(), bound.begin(), bound.end());
     production->joins_above = joins;
     production->var_count = static_cast<std::uint16_t>(rule.variables.size());
     production->first_conclusion = first_conclusion;
@@ -1551,14 +1555,14 @@ struct Engine::Impl final : FactSource {
     f.bindings = std::span<const Value>(values, node->var_count);
     // A variable this production does not bind (one local to a negation) reads as not asked.
     // When it binds them all, every value is overwritten below.
-    if (node->bindings.size() != node->var_count)
+    if (node->binding_count != node->var_count)
       std::fill(values, values + node->var_count, Value::unknown(UnknownReason::not_asked));
     // Pointers and bounds are held in locals in the loops below: a Value's one-byte kind may
     // alias anything, so after each Value written the compiler would load them again.
     // One walk up the token chain, from the last pattern to the first, fills both: `bindings`
     // lists the variables in the order their joins bound them, top down, so it is read backwards.
-    const VarLocation* first_binding = node->bindings.data();
-    const VarLocation* binding = first_binding + node->bindings.size();  // one past the next
+    const VarLocation* first_binding = production_bindings.data() + node->first_binding;
+    const VarLocation* binding = first_binding + node->binding_count;  // one past the next
     std::size_t at = node->joins_above;
     for (const Token* t = token->parent; at > 0; t = t->parent) {
       if (t->fact == kNoFact) continue;  // a negative node's: joins alone match a fact

@@ -224,16 +224,35 @@ struct VarLocation {
 /// reset() read follows.
 struct alignas(64) Node {
   enum class Kind : std::uint8_t { root, join, negative, production };
+  // The first cache line holds what an activation reads: of a production, everything its
+  // activation and its firing need; of a join, where to find its candidates.
   Kind kind = Kind::root;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
   std::uint32_t index = 0;           // its place in the engine's list of nodes
   Node* parent = nullptr;
 
+  // production
+  std::uint32_t agenda_rank = 0;      // place in the agenda's order of productions (engine.cpp)
+  std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
+  std::uint16_t production = 0;
+  RuleId rule = 0;
+  /// The rule's variables (production and negative nodes): the size of a firing's bindings,
+  /// and of a negation's environment.
+  std::uint16_t var_count = 0;
+  /// The rule's conclusions, a run of the engine's (Engine::Impl::conclusions), which a firing
+  /// reads instead of the rule's actions.
+  std::uint16_t conclusion_count = 0;
+  std::uint32_t first_conclusion = 0;
+  /// The top-level variables, for the firing's record: a run of the engine's
+  /// (Engine::Impl::production_bindings).
+  std::uint32_t first_binding = 0;
+  std::uint16_t binding_count = 0;
+
   // join
-  AlphaMemory* alpha = nullptr;
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
   int hashed_test = -1;
+  AlphaMemory* alpha = nullptr;
   /// That test's index in `alpha->indexes`, found once here rather than per activation.
   std::uint32_t hashed_index = 0;
   /// Where that test's value is (its rhs: `up` tokens above the parent, slot `slot`), copied
@@ -259,21 +278,9 @@ struct alignas(64) Node {
   static constexpr std::uint32_t kNoMemory = ~std::uint32_t{0};
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
-  // production
-  std::uint32_t agenda_rank = 0;      // place in the agenda's order of productions (engine.cpp)
-  std::uint16_t joins_above = 0;      // join nodes on the way from the root: facts matched
-  std::uint16_t production = 0;
-  RuleId rule = 0;
+  // production, read only while the network is built
   std::int32_t level = 1;
   std::int32_t salience = 0;
-  /// The rule's variables (production and negative nodes): the size of a firing's bindings,
-  /// and of a negation's environment.
-  std::uint16_t var_count = 0;
-  /// The rule's conclusions, a run of the engine's (Engine::Impl::conclusions), which a firing
-  /// reads instead of the rule's actions.
-  std::uint16_t conclusion_count = 0;
-  std::uint32_t first_conclusion = 0;
-  std::vector<VarLocation> bindings;  // top-level variables, for the firing's record
 
   // negative: the negated conjunction, evaluated with the variables bound above it
   /// A negation of one pattern whose tests read only constants and variables bound above it
