@@ -928,10 +928,9 @@ struct Engine::Impl final : FactSource {
     discarding_all = true;
     remove_descendants(root_token);
     discarding_all = false;
-    // Every token is gone the usual way and every memory is emptied below, so the lists of
-    // what holds patient facts and tokens are stale.
-    // The root token stays, and may be among the listed parents: it must be listed again when
-    // the next patient's tokens join its children.
+    // Every token is gone and every memory is emptied below, so the lists of what holds
+    // patient facts and tokens are stale. The root token stays, and may be among the listed
+    // parents: it must be listed again when the next patient's tokens join its children.
     for (AlphaMemory* memory : patient_memories) memory->listed = false;
     patient_memories.clear();
     patient_nodes.clear();
