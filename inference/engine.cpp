@@ -133,6 +133,7 @@ class Agenda {
   /// The activation at `at` stays in its queue but is passed over: its token is gone.
   void cancel(std::uint32_t at) { items_[at].token = nullptr; }
 
+  /// Not const: like first_rank(), it starts the array over when it finds the agenda empty.
   bool empty() { return first_rank() == kNone; }
   /// Activations added since the agenda last emptied, popped or not.
   std::size_t added() const { return items_.size(); }
@@ -296,8 +297,6 @@ struct Engine::Impl final : FactSource {
   /// From mark_base() on, what is made belongs to the patient and reset() drops it; false
   /// again while reset() makes the base's own tokens again.
   bool patient_phase = false;
-  /// While rebuild() removes every token: their facts' lists go with the facts.
-  bool discarding_all = false;
   /// What reset() undoes without looking at each patient fact and token: the alpha memories
   /// holding patient facts, the nodes holding patient tokens, the base tokens and base facts
   /// whose lists hold some (patient tokens come first in every list: see make_token), and the
@@ -925,9 +924,7 @@ struct Engine::Impl final : FactSource {
   void rebuild() {
     // Every fact goes below, so no token is searched for in its fact's list (a base fact may
     // have many).
-    discarding_all = true;
-    remove_descendants(root_token);
-    discarding_all = false;
+    remove_descendants(root_token, FactLists::going);
     // Every token is gone and every memory is emptied below, so the lists of what holds
     // patient facts and tokens are stale. The root token stays, and may be among the listed
     // parents: it must be listed again when the next patient's tokens join its children.
@@ -1278,7 +1275,6 @@ struct Engine::Impl final : FactSource {
                .patient = patient,
                .listed = false,
                .flipped = false,
-               .production = false,
                .fired = false};
     parent->first_child = t;
     if (fact != kNoFact) {
@@ -1336,7 +1332,6 @@ struct Engine::Impl final : FactSource {
       }
       case Node::Kind::production: {
         Token* t = new_token(node, parent, kNoFact, parent->truth);
-        t->production = true;
         t->place = agenda.push(node->agenda_rank, t);
         return;
       }
@@ -1468,12 +1463,15 @@ struct Engine::Impl final : FactSource {
   // head; a token is mostly removed as the head of one of them (its parent's first child, its
   // fact's first token), and patient tokens come first in both.
 
+  /// Whether removed tokens are taken out of their facts' lists, or the facts go too.
+  enum class FactLists { kept, going };
+
   /// Removes every descendant of `token`, each taken as its parent's first child.
-  void remove_descendants(Token* token) {
+  void remove_descendants(Token* token, FactLists lists = FactLists::kept) {
     while (Token* child = token->first_child) {
       token->first_child = child->next_sibling;
-      if (child->fact != kNoFact && !discarding_all) unlink_from_fact(child);
-      discard(child);
+      if (child->fact != kNoFact && lists == FactLists::kept) unlink_from_fact(child);
+      discard(child, lists);
     }
   }
 
@@ -1496,9 +1494,9 @@ struct Engine::Impl final : FactSource {
 
   /// A token out of its parent's and its fact's lists goes, with its descendants, its firing
   /// or its activation, its place in its node's memory; back to its pool.
-  void discard(Token* token) {
-    remove_descendants(token);
-    if (!token->production) leave_node(token);
+  void discard(Token* token, FactLists lists = FactLists::kept) {
+    remove_descendants(token, lists);
+    if (token->node->kind != Node::Kind::production) leave_node(token);
     else if (token->fired) withdraw(token->place);
     else agenda.cancel(token->place);
     if (token->patient) arena.release(token);
@@ -1664,7 +1662,7 @@ struct Engine::Impl final : FactSource {
         if (t->parent != parent) return "a token is among the children of another than its parent";
         if (t->patient && base_seen) return "a patient token follows a base token among children";
         base_seen = base_seen || !t->patient;
-        if (t->production) {
+        if (t->node->kind == Node::Kind::production) {
           if (t->fired && t->place >= firings.size()) return "a token names no firing";
         } else if (t->place >= t->node->tokens.size() || t->node->tokens[t->place] != t) {
           return "a token is not in its node's memory where it says";

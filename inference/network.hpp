@@ -39,7 +39,7 @@ struct Node;
 /// made and their productions fire, so their size is much of what a patient touches: padding
 /// the 96-byte token of the eighth round to 128 bytes cost 22% more time at R = 200. To fit, the
 /// two lists a token is in are linked one way only (unlinking a token searches its list from
-/// the head, see Engine::Impl::discard), and an agenda entry is cancelled through the token
+/// the head, see Engine::Impl::unlink), and an agenda entry is cancelled through the token
 /// rather than checked against a serial number.
 struct alignas(64) Token {
   Token* parent = nullptr;
@@ -68,8 +68,9 @@ struct alignas(64) Token {
   bool listed = false;
   /// Base negative-node owners: its negation's truth changed while a patient's facts were in.
   bool flipped = false;
-  bool production = false;  // of a production node: `place` is in the agenda or a firing
-  bool fired = false;       // a production token that fired: `place` is its firing
+  /// A production token (its node's kind says which tokens are) that fired: `place` is its
+  /// firing, no longer its activation.
+  bool fired = false;
 };
 static_assert(sizeof(Token) == 64, "a token is one cache line");
 
