@@ -448,6 +448,13 @@ struct Engine::Impl final : FactSource {
       for (Node* child : node->children)
         node->links.push_back({child, child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory});
     }
+    for (auto& memory : alpha_memories) {
+      memory->successor_count = static_cast<std::uint32_t>(memory->successors.size());
+      for (std::size_t i = 0; i < memory->successors.size() && i < AlphaMemory::kNearSuccessors; ++i) {
+        memory->near_parents[i] = memory->successor_parents[i];
+        memory->near_successors[i] = memory->successors[i];
+      }
+    }
     has_facts.assign(alpha_memories.size(), 0);
     patient_memories.make_room(alpha_memories.size());
     patient_nodes.make_room(nodes.size());
@@ -1168,13 +1175,16 @@ struct Engine::Impl final : FactSource {
     f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
-    // The lists are fixed once the network is built, so they are read into locals: otherwise each
-    // call below would make the compiler load them again for every successor passed over.
-    const std::uint32_t* parents = memory->successor_parents.data();
-    Node* const* successors = memory->successors.data();
+    // The first few from the memory's own line, the rest from its vectors. has_tokens is fixed
+    // in size once the network is built; read into a local, it is not loaded again after each
+    // call below.
     const std::uint8_t* parent_has_tokens = has_tokens.data();
-    for (std::size_t i = 0, n = memory->successors.size(); i < n; ++i)
-      if (parent_has_tokens[parents[i]]) right_activate(successors[i], id, truth);
+    const std::size_t count = memory->successor_count;
+    const std::size_t near = std::min(count, AlphaMemory::kNearSuccessors);
+    for (std::size_t i = 0; i < near; ++i)
+      if (parent_has_tokens[memory->near_parents[i]]) right_activate(memory->near_successors[i], id, truth);
+    for (std::size_t i = near; i < count; ++i)
+      if (parent_has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
   }
 
   void leave_network(FactId id) {

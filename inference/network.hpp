@@ -14,6 +14,7 @@
 //   unknown value or an undetermined fact took part).
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cassert>
 #include <cstdint>
@@ -157,11 +158,19 @@ struct alignas(64) AlphaMemory {
   bool listed = false;              // in the engine's patient_memories
   std::uint32_t index = 0;          // its place in the engine's list of memories
 
+  /// The first successors, copied from `successors` and `successor_parents` when the network
+  /// is finished, so that a fact entering the memory finds them in this line: most memories
+  /// have one or two, and the vectors' buffers were each a likely cache miss of their own.
+  static constexpr std::size_t kNearSuccessors = 4;
+  std::uint32_t successor_count = 0;
+  std::array<std::uint32_t, kNearSuccessors> near_parents{};
+  std::array<Node*, kNearSuccessors> near_successors{};
+  TypeId type = 0;
+
   /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
   /// checks the parents' flags in one small array instead of visiting every successor node.
   std::vector<std::uint32_t> successor_parents;
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
-  TypeId type = 0;
 
   std::vector<SlotTest> tests;      // constant operands only
 
