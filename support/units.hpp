@@ -84,7 +84,7 @@ double convert(double value, const Unit& from, const Unit& to);
 inline constexpr double kRelativeTolerance = 1e-9;
 
 // -1, 0 or 1 comparing two numbers in the same base units; within kRelativeTolerance they
-// are equal. NaN values are not supported.
+// are equal (an infinity equals only itself). NaN values are not supported.
 int compare_numbers(double a, double b);
 
 // -1, 0 or 1 comparing a with b; values within kRelativeTolerance are equal.

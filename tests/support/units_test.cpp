@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -115,6 +116,17 @@ TEST_CASE("time units use mean calendar lengths", "[units]") {
   CHECK(compare(q(17.99, "years"), q(18, "y")) == -1);
   CHECK(compare(q(18, "years"), q(18, "y")) == 0);
   CHECK(compare(q(19, "years"), q(18, "y")) == 1);
+}
+
+TEST_CASE("numbers within the tolerance compare equal; an infinity equals only itself", "[units]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(compare_numbers(1.0, 1.0 + 1e-12) == 0);
+  CHECK(compare_numbers(1.0, 1.0 + 1e-6) == -1);
+  CHECK(compare_numbers(inf, inf) == 0);
+  CHECK(compare_numbers(-inf, 5.0) == -1);
+  CHECK(compare_numbers(5.0, inf) == -1);
+  CHECK(compare_numbers(inf, -1e308) == 1);
+  CHECK(compare_numbers(-inf, inf) == -1);
 }
 
 TEST_CASE("percent is dimensionless with factor 0.01", "[units]") {
