@@ -178,13 +178,17 @@ class Agenda {
 }  // namespace
 
 struct Engine::Impl final : FactSource {
-  /// Aligned, with what matching reads in the first cache line and what only assertion,
-  /// retraction and truth maintenance read in the second.
+  /// Aligned, with what making a fact and matching it write and read in the first cache line,
+  /// and the lists that only some facts fill in the second: a patient's input facts are made
+  /// without touching it (see `lists_used`).
   struct alignas(64) FactRecord {
     TypeId type = 0;
     Truth truth = Truth::yes;
     bool alive = true;
     bool listed = false;  // base facts: in patient_base_facts (a patient token matched it)
+    /// more_memories or supports may hold something: a record reused for a new fact clears
+    /// them only then. Set wherever they are added to.
+    bool lists_used = false;
     /// In base_slots or patient_slots, where they stay while the record does: tokens point
     /// into them (Token::slots).
     std::span<const Value> slots;
@@ -193,18 +197,37 @@ struct Engine::Impl final : FactSource {
     /// this line and no heap block of its own.
     AlphaMemory* first_memory = nullptr;
     Token* tokens = nullptr;            // join tokens that matched it
-    std::size_t identity = 0;  // identity_hash of type and slots, kept for erasing
+    /// identity_hash of type and slots, kept for erasing: its low 32 bits, all that
+    /// FactIndex keeps of a hash.
+    std::uint32_t identity = 0;
+    Origin origin;
+    // Second line
     std::vector<AlphaMemory*> more_memories;
     std::vector<FiringId> supports;     // derived facts: live firings concluding it
-    Origin origin;
 
     void add_memory(AlphaMemory* memory) {
-      if (!first_memory) first_memory = memory;
-      else more_memories.push_back(memory);
+      if (!first_memory) {
+        first_memory = memory;
+      } else {
+        more_memories.push_back(memory);
+        lists_used = true;
+      }
+    }
+    void add_support(FiringId firing) {
+      supports.push_back(firing);
+      lists_used = true;
     }
     void clear_memories() {
       first_memory = nullptr;
       more_memories.clear();
+    }
+    /// A record as a new fact finds it: in no memory, without supports.
+    void clear_lists() {
+      first_memory = nullptr;
+      if (!lists_used) return;
+      more_memories.clear();
+      supports.clear();
+      lists_used = false;
     }
     template <class Visit>  // visit(AlphaMemory*)
     void for_each_memory(Visit&& visit) const {
@@ -1009,7 +1032,7 @@ struct Engine::Impl final : FactSource {
                           Truth truth, FiringId support = kNoFiring) {
     auto id = static_cast<FactId>(facts.size());
     FactRecord& record = facts.next();
-    record.identity = hash;
+    record.identity = static_cast<std::uint32_t>(hash);
     record.type = type;
     Value* copy = (patient_phase ? patient_slots : base_slots).take(slots.size());
     std::copy(slots.begin(), slots.end(), copy);
@@ -1019,11 +1042,10 @@ struct Engine::Impl final : FactSource {
     record.alive = true;
     record.listed = false;
     ++live_by_type[type];
-    record.supports.clear();
-    record.clear_memories();
+    record.clear_lists();
     record.tokens = nullptr;
     if (support != kNoFiring) {
-      record.supports.push_back(support);
+      record.add_support(support);
       firings[support].concluded.push_back(id);
     }
     enter_network(id);
@@ -1604,7 +1626,7 @@ struct Engine::Impl final : FactSource {
     const std::size_t place = probe_identity(type, values, hash);
     if (const FactId existing = identity.at(place); existing != kNoFact) {
       if (existing < base_fact_count) base_changed = true;  // a support reset() would not take back
-      facts[existing].supports.push_back(firing);
+      facts[existing].add_support(firing);
       firings[firing].concluded.push_back(existing);
       pending_support.push_back(existing);
       return;
