@@ -472,10 +472,14 @@ struct Engine::Impl final : FactSource {
         node->links.push_back({child, child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory});
     }
     for (auto& memory : alpha_memories) {
-      memory->successor_count = static_cast<std::uint32_t>(memory->successors.size());
-      for (std::size_t i = 0; i < memory->successors.size() && i < AlphaMemory::kNearSuccessors; ++i) {
-        memory->near_parents[i] = memory->successor_parents[i];
-        memory->near_successors[i] = memory->successors[i];
+      const std::size_t count = memory->successors.size();
+      memory->successor_count = static_cast<std::uint32_t>(count);
+      if (count == 0) continue;
+      memory->first_parent = memory->successor_parents[0];
+      memory->first_successor = memory->successors[0];
+      for (std::size_t i = 1; i < count && i <= AlphaMemory::kNearSuccessors; ++i) {
+        memory->near_parents[i - 1] = memory->successor_parents[i];
+        memory->near_successors[i - 1] = memory->successors[i];
       }
     }
     has_facts.assign(alpha_memories.size(), 0);
@@ -850,9 +854,7 @@ struct Engine::Impl final : FactSource {
     for (AlphaMemory* memory : patient_memories) {
       memory->listed = false;
       if (memory->facts.size() == memory->base_size) continue;  // its patient facts left already
-      // erase, not resize: shrinking needs none of resize's code for growing.
-      memory->facts.erase(memory->facts.begin() + memory->base_size, memory->facts.end());
-      memory->truths.erase(memory->truths.begin() + memory->base_size, memory->truths.end());
+      memory->facts.truncate(memory->base_size);
       has_facts[memory->index] = memory->base_size != 0;
       // A negative node without owners (base ones: the patient's are gone) has nothing to
       // look at again.
@@ -942,7 +944,7 @@ struct Engine::Impl final : FactSource {
         index.by_hash.clear();
         index.unknown.clear();
         for (std::uint32_t at = 0; at < m->base_size; ++at) {
-          const Value& v = facts[m->facts[at]].slots[index.slot];
+          const Value& v = facts[m->facts.id(at)].slots[index.slot];
           if (v.is_unknown()) index.unknown.push_back(at);
           else index.by_hash[v.hash()].push_back(at);
         }
@@ -970,7 +972,6 @@ struct Engine::Impl final : FactSource {
     base_changed = false;
     for (auto& m : alpha_memories) {
       m->facts.clear();
-      m->truths.clear();
       m->base_size = 0;  // the indexes point into `facts`: empty them until mark_base()
       has_facts[m->index] = 0;
       for (auto& index : m->indexes) index.by_hash.clear(), index.unknown.clear();
@@ -1191,8 +1192,7 @@ struct Engine::Impl final : FactSource {
       memory->listed = true;
       patient_memories.add(memory);
     }
-    memory->facts.push_back(id);
-    memory->truths.push_back(truth);
+    memory->facts.push_back(id, truth);
     has_facts[memory->index] = 1;
     f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
@@ -1202,9 +1202,11 @@ struct Engine::Impl final : FactSource {
     // call below.
     const std::uint8_t* parent_has_tokens = has_tokens.data();
     const std::size_t count = memory->successor_count;
-    const std::size_t near = std::min(count, AlphaMemory::kNearSuccessors);
-    for (std::size_t i = 0; i < near; ++i)
-      if (parent_has_tokens[memory->near_parents[i]]) right_activate(memory->near_successors[i], id, truth);
+    if (count == 0) return;
+    if (parent_has_tokens[memory->first_parent]) right_activate(memory->first_successor, id, truth);
+    const std::size_t near = std::min(count, 1 + AlphaMemory::kNearSuccessors);
+    for (std::size_t i = 1; i < near; ++i)
+      if (parent_has_tokens[memory->near_parents[i - 1]]) right_activate(memory->near_successors[i - 1], id, truth);
     for (std::size_t i = near; i < count; ++i)
       if (parent_has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
   }
@@ -1215,10 +1217,7 @@ struct Engine::Impl final : FactSource {
     // Out of every memory before any negation looks again, so no new token can pick it up.
     std::vector<AlphaMemory*> memories;
     f.for_each_memory([&](AlphaMemory* memory) {
-      auto at = std::find(memory->facts.begin(), memory->facts.end(), id);
-      auto index = at - memory->facts.begin();
-      memory->facts.erase(at);
-      memory->truths.erase(memory->truths.begin() + index);
+      memory->facts.erase(id);
       has_facts[memory->index] = !memory->facts.empty();
       memories.push_back(memory);
     });
@@ -1337,8 +1336,8 @@ struct Engine::Impl final : FactSource {
       case Node::Kind::join: {
         const AlphaMemory& memory = *node->alpha;
         auto try_at = [&](std::size_t at) {
-          Truth truth = join_truth(node, parent, memory.facts[at], memory.truths[at]);
-          if (truth != Truth::no) pass_on(make_token(node, parent, memory.facts[at], truth));
+          Truth truth = join_truth(node, parent, memory.facts.id(at), memory.facts.truth(at));
+          if (truth != Truth::no) pass_on(make_token(node, parent, memory.facts.id(at), truth));
         };
         std::size_t first = 0;
         if (node->hashed_test >= 0) {
@@ -1442,8 +1441,8 @@ struct Engine::Impl final : FactSource {
     const AlphaMemory& memory = *node->negated_alpha;
     Truth best = Truth::no;
     for (std::size_t at = 0; at < memory.facts.size(); ++at) {
-      Truth truth = memory.truths[at];
-      const Value* slots = facts[memory.facts[at]].slots.data();
+      Truth truth = memory.facts.truth(at);
+      const Value* slots = facts[memory.facts.id(at)].slots.data();
       for (std::size_t i = 0; i < node->negated_tests.size() && truth != Truth::no; ++i) {
         const Node::NegatedTest& test = node->negated_tests[i];
         truth = truth_and(truth, compare(test.op, slots[test.slot], *bound[i]));
@@ -1559,7 +1558,7 @@ struct Engine::Impl final : FactSource {
   std::span<const FactId> candidates(const Pattern& pattern) const override {
     const auto* memory = alpha_of_pattern.find(key_of(pattern));
     if (!memory) throw std::out_of_range("candidates: a pattern outside the rule base");
-    return (*memory)->facts;
+    return (*memory)->facts.ids();
   }
   std::span<const Value> slots(FactId fact) const override { return facts[fact].slots; }
   Truth existence(FactId fact) const override { return facts[fact].truth; }

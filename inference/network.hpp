@@ -14,11 +14,13 @@
 //   unknown value or an undetermined fact took part).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -143,29 +145,80 @@ inline const Token* ancestor(const Token* token, std::uint16_t up) {
   return token;
 }
 
+/// An alpha memory's facts, in insertion order, with their truths (fact existence and
+/// constant tests): two arrays with one size and capacity, 24 bytes where two vectors took 48,
+/// so that the memory's first cache line has room for what a fact entering it reads next.
+class FactColumn {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  FactId id(std::size_t at) const { return ids_[at]; }
+  Truth truth(std::size_t at) const { return truths_[at]; }
+  std::span<const FactId> ids() const { return {ids_.get(), size_}; }
+  void push_back(FactId id, Truth truth) {
+    if (size_ == capacity_) grow();
+    ids_[size_] = id;
+    truths_[size_] = truth;
+    ++size_;
+  }
+  /// Keeps the first `n`.
+  void truncate(std::size_t n) {
+    if (n < size_) size_ = static_cast<std::uint32_t>(n);
+  }
+  /// Takes `id` out, the others keeping their order; nothing when it is not here.
+  void erase(FactId id) {
+    std::size_t at = 0;
+    while (at < size_ && ids_[at] != id) ++at;
+    if (at == size_) return;
+    for (--size_; at < size_; ++at) {
+      ids_[at] = ids_[at + 1];
+      truths_[at] = truths_[at + 1];
+    }
+  }
+  void clear() { size_ = 0; }
+
+ private:
+  void grow() {
+    const std::uint32_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
+    auto ids = std::make_unique<FactId[]>(capacity);
+    auto truths = std::make_unique<Truth[]>(capacity);
+    std::copy(ids_.get(), ids_.get() + size_, ids.get());
+    std::copy(truths_.get(), truths_.get() + size_, truths.get());
+    ids_ = std::move(ids);
+    truths_ = std::move(truths);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<FactId[]> ids_;
+  std::unique_ptr<Truth[]> truths_;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
+};
+
 /// Facts of one type that pass the same constant tests. Aligned, and ordered by who reads
 /// what: the first cache line is what entering, leaving, joining and reset() read of every
-/// memory they touch; the second what a fact entering reads to find its successors; the rest
-/// only some memories need (tests beyond those a fact is known to pass, base indexes, negative
-/// nodes). Each line a visit spans is a likely miss: the network is larger than the first-level
-/// cache, and the memories a patient touches vary from patient to patient.
+/// memory they touch, and a memory with one successor (most of them) needs no other line to
+/// pass a fact on; the second line holds the next successors; the rest only some memories
+/// need (tests beyond those a fact is known to pass, base indexes, negative nodes). Each line a
+/// visit spans is a likely miss: the network is larger than the first-level cache, and the
+/// memories a patient touches vary from patient to patient.
 struct alignas(64) AlphaMemory {
-  std::vector<FactId> facts;        // in insertion order
-  std::vector<Truth> truths;        // parallel to facts: fact existence and constant tests
+  FactColumn facts;
   std::uint32_t base_size = 0;      // the rule base's own facts come first
   std::uint32_t test_count = 0;     // tests.size()
   std::uint32_t negative_count = 0; // negatives.size()
-  bool listed = false;              // in the engine's patient_memories
   std::uint32_t index = 0;          // its place in the engine's list of memories
-
-  /// The first successors, copied from `successors` and `successor_parents` when the network
-  /// is finished, so that a fact entering the memory finds them in this line: most memories
-  /// have one or two, and the vectors' buffers were each a likely cache miss of their own.
-  static constexpr std::size_t kNearSuccessors = 4;
+  // The successors, copied from `successors` and `successor_parents` when the network is
+  // finished: the first here, the next few in the second line, so that a fact entering the
+  // memory finds them without the vectors' buffers, each a likely cache miss of its own.
   std::uint32_t successor_count = 0;
+  std::uint32_t first_parent = 0;
+  bool listed = false;              // in the engine's patient_memories
+  TypeId type = 0;
+  Node* first_successor = nullptr;
+
+  static constexpr std::size_t kNearSuccessors = 4;  // after the first
   std::array<std::uint32_t, kNearSuccessors> near_parents{};
   std::array<Node*, kNearSuccessors> near_successors{};
-  TypeId type = 0;
 
   /// Parallel to `successors`: each one's parent's Node::index. A fact entering the memory
   /// checks the parents' flags in one small array instead of visiting every successor node.
