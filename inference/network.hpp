@@ -291,7 +291,6 @@ struct alignas(64) Node {
   // activation and its firing need; of a join, where to find its candidates.
   Kind kind = Kind::root;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
-  std::uint32_t index = 0;           // its place in the engine's list of nodes
   Node* parent = nullptr;
 
   // production
@@ -328,6 +327,9 @@ struct alignas(64) Node {
   /// patient's, so that reset() drops the patient's by cutting the vector back.
   std::vector<Token*> tokens;
   std::uint32_t base_count = 0;
+  // Beside the memory, in the second line: making a token and reset() read them with it.
+  std::uint32_t index = 0;           // its place in the engine's list of nodes
+  std::uint64_t patient_mark = 0;    // the last reset() before it was listed as holding patient tokens
   std::vector<Node*> children;       // every kind but production
   /// The children as a token passing on reads them, each with a join child's alpha memory
   /// (AlphaMemory::index; kNoMemory for the other kinds), so that it passes over joins whose
@@ -361,7 +363,6 @@ struct alignas(64) Node {
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
   std::uint64_t reset_mark = 0;      // the last reset() that listed it
-  std::uint64_t patient_mark = 0;    // the last reset() before it was listed as holding patient tokens
   std::uint64_t flipped_mark = 0;    // the same, as holding flipped owners (Token::flipped)
 };
 
