@@ -772,7 +772,8 @@ struct Engine::Impl final : FactSource {
       for (std::size_t i = 0; i < join->tests.size(); ++i) {
         const JoinTest& t = join->tests[i];
         if (t.fact_same_token) {
-          join->hashed_test = static_cast<int>(i);
+          join->hashed_test = static_cast<std::int16_t>(i);
+          join->hashed_fact_slot = t.lhs.slot;
           join->hashed_up = t.rhs.up;
           join->hashed_slot = t.rhs.slot;
           auto& indexes = join->alpha->indexes;
@@ -787,6 +788,11 @@ struct Engine::Impl final : FactSource {
         join->bind_slots.push_back(slot);
         if (!location_of(var)) bound.push_back(VarLocation{var, join->depth, slot, joins});
       }
+      join->only_hashed_test = join->tests.size() == 1 && join->hashed_test == 0;
+      join->binds_in_mask = std::all_of(join->bind_slots.begin(), join->bind_slots.end(),
+                                        [](SlotIndex slot) { return slot < 32; });
+      if (join->binds_in_mask)
+        for (SlotIndex slot : join->bind_slots) join->bind_mask |= std::uint32_t{1} << slot;
       node = share_or_add(std::move(fresh));
       ++joins;
     }
@@ -1242,7 +1248,14 @@ struct Engine::Impl final : FactSource {
   Truth join_truth(const Node* join, const Token* parent, FactId fact, Truth alpha_truth) const {
     const Value* slots = facts[fact].slots.data();  // once, not per operand
     Truth truth = truth_and(parent->truth, alpha_truth);
-    // The tests first: most joins fail on one, and then nothing else matters.
+    // The tests first: most joins fail on one, and then nothing else matters. The usual join,
+    // on one shared variable, is tested from the node's first line alone.
+    if (join->only_hashed_test) {
+      const Value& bound = ancestor(parent, join->hashed_up)->slots[join->hashed_slot];
+      truth = truth_and(truth, compare(Op::same, slots[join->hashed_fact_slot], bound));
+      if (truth == Truth::no) return truth;
+      return truth_and(truth, bound_values_truth(join, slots));
+    }
     for (const JoinTest& test : join->tests) {
       if (test.fact_same_token) {
         const Value& bound = ancestor(parent, test.rhs.up)->slots[test.rhs.slot];
@@ -1261,10 +1274,20 @@ struct Engine::Impl final : FactSource {
       truth = truth_and(truth, t);
       if (truth == Truth::no) return truth;
     }
-    // A variable that takes an unknown value makes whatever uses it unknown too.
+    return truth_and(truth, bound_values_truth(join, slots));
+  }
+
+  /// A variable that takes an unknown value makes whatever uses it unknown too: undetermined
+  /// when one of the slots `join` binds is unknown in the fact, else yes.
+  static Truth bound_values_truth(const Node* join, const Value* slots) {
+    if (join->binds_in_mask) {
+      for (std::uint32_t mask = join->bind_mask; mask != 0; mask &= mask - 1)
+        if (slots[std::countr_zero(mask)].is_unknown()) return Truth::undetermined;
+      return Truth::yes;
+    }
     for (SlotIndex slot : join->bind_slots)
-      if (slots[slot].is_unknown()) truth = truth_and(truth, Truth::undetermined);
-    return truth;
+      if (slots[slot].is_unknown()) return Truth::undetermined;
+    return Truth::yes;
   }
 
   /// A token in its node's memory: every kind but production tokens, which only the agenda

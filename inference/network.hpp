@@ -290,7 +290,13 @@ struct alignas(64) Node {
   // The first cache line holds what an activation reads: of a production, everything its
   // activation and its firing need; of a join, where to find its candidates.
   Kind kind = Kind::root;
+  /// join: its one test is the hashed one, which join_truth() then takes from this line
+  /// (hashed_fact_slot, hashed_up, hashed_slot) without reading `tests`.
+  bool only_hashed_test = false;
   std::uint16_t depth = 0;           // root 0; each node one more than its parent
+  /// join: bit s set for each slot s that it binds (bind_slots), which join_truth() reads
+  /// instead of bind_slots when they are all below 32 (`binds_in_mask`).
+  std::uint32_t bind_mask = 0;
   Node* parent = nullptr;
 
   // production
@@ -311,9 +317,11 @@ struct alignas(64) Node {
   std::uint16_t binding_count = 0;
 
   // join
+  bool binds_in_mask = false;
   /// A test `fact.slot same token value` whose value finds the candidates in the alpha
   /// memory's base index; -1 when the join has none.
-  int hashed_test = -1;
+  std::int16_t hashed_test = -1;
+  SlotIndex hashed_fact_slot = 0;    // that test's `fact.slot`
   AlphaMemory* alpha = nullptr;
   /// That test's index in `alpha->indexes`, found once here rather than per activation.
   std::uint32_t hashed_index = 0;
