@@ -330,15 +330,7 @@ struct alignas(64) Node {
   /// there are none it never reads `tests`.
   std::uint16_t hashed_up = 0;
   SlotIndex hashed_slot = 0;
-  std::vector<JoinTest> tests;
-  /// This node's memory (every kind): the base tokens first, `base_count` of them, then the
-  /// patient's, so that reset() drops the patient's by cutting the vector back.
-  std::vector<Token*> tokens;
-  std::uint32_t base_count = 0;
-  // Beside the memory, in the second line: making a token and reset() read them with it.
-  std::uint32_t index = 0;           // its place in the engine's list of nodes
-  std::uint64_t patient_mark = 0;    // the last reset() before it was listed as holding patient tokens
-  std::vector<Node*> children;       // every kind but production
+  // The second line: what making a token, passing it on and reset() read.
   /// The children as a token passing on reads them, each with a join child's alpha memory
   /// (AlphaMemory::index; kNoMemory for the other kinds), so that it passes over joins whose
   /// memory is empty without visiting them (Doorenbos's null left activations). One array,
@@ -348,6 +340,16 @@ struct alignas(64) Node {
     std::uint32_t memory = 0;
   };
   std::vector<Child> links;
+  /// This node's memory (every kind): the base tokens first, `base_count` of them, then the
+  /// patient's, so that reset() drops the patient's by cutting the vector back.
+  std::vector<Token*> tokens;
+  std::uint32_t base_count = 0;
+  std::uint32_t index = 0;           // its place in the engine's list of nodes
+  std::uint64_t patient_mark = 0;    // the last reset() before it was listed as holding patient tokens
+  /// The join's tests, read from this third line only by a join that has more than the
+  /// hashed one (only_hashed_test).
+  std::vector<JoinTest> tests;
+  std::vector<Node*> children;       // every kind but production
   static constexpr std::uint32_t kNoMemory = ~std::uint32_t{0};
   std::vector<SlotIndex> bind_slots;  // an unknown value bound here makes the match undetermined
 
