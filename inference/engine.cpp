@@ -1173,7 +1173,8 @@ struct Engine::Impl final : FactSource {
     std::size_t certain = 0;
     bool counting = true;
     for (std::size_t s = 0; s < entry.screen_count; ++s) {
-      const Truth truth = screen_compare(entry.ops[s], slots[entry.slots[s]], entry.kinds[s], entry.payloads[s]);
+      const Truth truth =
+          screen_compare(entry.ops[s], slots[entry.slots[s]], entry.kinds[s], entry.payloads[s]);
       if (truth == Truth::no) return std::nullopt;
       counting = counting && truth == Truth::yes;
       if (counting) ++certain;
@@ -1191,7 +1192,8 @@ struct Engine::Impl final : FactSource {
         const auto a = value.as_integer(), b = std::bit_cast<std::int64_t>(payload);
         order = a < b ? -1 : (b < a ? 1 : 0);
       } else if (kind == Value::Kind::number) {
-        order = support::compare_numbers(std::bit_cast<double>(value.payload()), std::bit_cast<double>(payload));
+        order = support::compare_numbers(std::bit_cast<double>(value.payload()),
+                                         std::bit_cast<double>(payload));
       } else {
         return compare(op, value, Value::from_parts(kind, payload));
       }
@@ -1230,16 +1232,17 @@ struct Engine::Impl final : FactSource {
     f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
-    // The first few from the memory's own line, the rest from its vectors. has_tokens is fixed
-    // in size once the network is built; read into a local, it is not loaded again after each
-    // call below.
+    // The first from the memory's first line, the next few from its second, the rest from its
+    // vectors. has_tokens is fixed in size once the network is built; read into a local, it is
+    // not loaded again after each call below.
     const std::uint8_t* parent_has_tokens = has_tokens.data();
     const std::size_t count = memory->successor_count;
     if (count == 0) return;
     if (parent_has_tokens[memory->first_parent]) right_activate(memory->first_successor, id, truth);
     const std::size_t near = std::min(count, 1 + AlphaMemory::kNearSuccessors);
     for (std::size_t i = 1; i < near; ++i)
-      if (parent_has_tokens[memory->near_parents[i - 1]]) right_activate(memory->near_successors[i - 1], id, truth);
+      if (parent_has_tokens[memory->near_parents[i - 1]])
+        right_activate(memory->near_successors[i - 1], id, truth);
     for (std::size_t i = near; i < count; ++i)
       if (parent_has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
   }

@@ -429,7 +429,8 @@ int compare_numbers(double x, double y) {
   // An infinity against a finite number differs by infinity, which an infinite tolerance
   // would otherwise cover. Tested second: the first test fails for nearly every pair.
   const double difference = std::abs(x - y);
-  if (difference <= kRelativeTolerance * std::max(std::abs(x), std::abs(y)) && !std::isinf(difference)) return 0;
+  if (difference <= kRelativeTolerance * std::max(std::abs(x), std::abs(y)) && !std::isinf(difference))
+    return 0;
   return x < y ? -1 : 1;
 }
 
