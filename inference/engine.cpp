@@ -472,17 +472,7 @@ struct Engine::Impl final : FactSource {
       for (Node* child : node->children)
         node->links.push_back({child, child->kind == Node::Kind::join ? child->alpha->index : Node::kNoMemory});
     }
-    for (auto& memory : alpha_memories) {
-      const std::size_t count = memory->successors.size();
-      memory->successor_count = static_cast<std::uint32_t>(count);
-      if (count == 0) continue;
-      memory->first_parent = memory->successor_parents[0];
-      memory->first_successor = memory->successors[0];
-      for (std::size_t i = 1; i < count && i <= AlphaMemory::kNearSuccessors; ++i) {
-        memory->near_parents[i - 1] = memory->successor_parents[i];
-        memory->near_successors[i - 1] = memory->successors[i];
-      }
-    }
+    for (auto& memory : alpha_memories) memory->place_successors();
     has_facts.assign(alpha_memories.size(), 0);
     patient_memories.make_room(alpha_memories.size());
     patient_nodes.make_room(nodes.size());
@@ -772,7 +762,10 @@ struct Engine::Impl final : FactSource {
                             t.rhs.source == Operand::Source::token;
       for (std::size_t i = 0; i < join->tests.size(); ++i) {
         const JoinTest& t = join->tests[i];
-        if (t.fact_same_token) {
+        // hashed_test is narrow to keep the node's first line small; a join whose first
+        // identity test lies beyond its range (none the checker passes comes near) is tested
+        // without the index: slower, not wrong.
+        if (t.fact_same_token && i <= static_cast<std::size_t>(std::numeric_limits<std::int16_t>::max())) {
           join->hashed_test = static_cast<std::int16_t>(i);
           join->hashed_fact_slot = t.lhs.slot;
           join->hashed_up = t.rhs.up;
@@ -1187,22 +1180,11 @@ struct Engine::Impl final : FactSource {
   /// compare_values()'s dispatch on the operator and the kinds, with the same result.
   static Truth screen_compare(Op op, const Value& value, Value::Kind kind, std::uint64_t payload) {
     if (op <= Op::ge && value.kind() == kind) {
-      int order;
-      if (kind == Value::Kind::integer) {
-        const auto a = value.as_integer(), b = std::bit_cast<std::int64_t>(payload);
-        order = a < b ? -1 : (b < a ? 1 : 0);
-      } else if (kind == Value::Kind::number) {
-        order = support::compare_numbers(std::bit_cast<double>(value.payload()),
-                                         std::bit_cast<double>(payload));
-      } else {
-        return compare(op, value, Value::from_parts(kind, payload));
-      }
-      switch (op) {
-        case Op::lt: return order < 0 ? Truth::yes : Truth::no;
-        case Op::le: return order <= 0 ? Truth::yes : Truth::no;
-        case Op::gt: return order > 0 ? Truth::yes : Truth::no;
-        default: return order >= 0 ? Truth::yes : Truth::no;
-      }
+      if (kind == Value::Kind::integer)
+        return truth_of_order(op, order_of(value.as_integer(), std::bit_cast<std::int64_t>(payload)));
+      if (kind == Value::Kind::number)
+        return truth_of_order(op, support::compare_numbers(std::bit_cast<double>(value.payload()),
+                                                           std::bit_cast<double>(payload)));
     }
     return compare(op, value, Value::from_parts(kind, payload));
   }
@@ -1232,19 +1214,12 @@ struct Engine::Impl final : FactSource {
     f.add_memory(memory);
     // A successor whose parent holds no token has nothing to join with; a negative node has an
     // owner token per parent token, so with none it has nothing to look at again either.
-    // The first from the memory's first line, the next few from its second, the rest from its
-    // vectors. has_tokens is fixed in size once the network is built; read into a local, it is
-    // not loaded again after each call below.
+    // has_tokens is fixed in size once the network is built; read into a local, it is not
+    // loaded again after each call below.
     const std::uint8_t* parent_has_tokens = has_tokens.data();
-    const std::size_t count = memory->successor_count;
-    if (count == 0) return;
-    if (parent_has_tokens[memory->first_parent]) right_activate(memory->first_successor, id, truth);
-    const std::size_t near = std::min(count, 1 + AlphaMemory::kNearSuccessors);
-    for (std::size_t i = 1; i < near; ++i)
-      if (parent_has_tokens[memory->near_parents[i - 1]])
-        right_activate(memory->near_successors[i - 1], id, truth);
-    for (std::size_t i = near; i < count; ++i)
-      if (parent_has_tokens[memory->successor_parents[i]]) right_activate(memory->successors[i], id, truth);
+    memory->for_each_successor([&](std::uint32_t parent, Node* successor) {
+      if (parent_has_tokens[parent]) right_activate(successor, id, truth);
+    });
   }
 
   void leave_network(FactId id) {

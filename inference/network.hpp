@@ -207,9 +207,9 @@ struct alignas(64) AlphaMemory {
   std::uint32_t test_count = 0;     // tests.size()
   std::uint32_t negative_count = 0; // negatives.size()
   std::uint32_t index = 0;          // its place in the engine's list of memories
-  // The successors, copied from `successors` and `successor_parents` when the network is
-  // finished: the first here, the next few in the second line, so that a fact entering the
-  // memory finds them without the vectors' buffers, each a likely cache miss of its own.
+  // The successors, copied from `successors` and `successor_parents` by place_successors():
+  // the first here, the next few in the second line, so that a fact entering the memory finds
+  // them without the vectors' buffers, each a likely cache miss of its own.
   std::uint32_t successor_count = 0;
   std::uint32_t first_parent = 0;
   bool listed = false;              // in the engine's patient_memories
@@ -226,6 +226,30 @@ struct alignas(64) AlphaMemory {
   std::vector<Node*> successors;    // deepest first, so a fact never joins itself twice
 
   std::vector<SlotTest> tests;      // constant operands only
+
+  /// Copies the successors into the first two lines; once, when the network is finished.
+  void place_successors() {
+    successor_count = static_cast<std::uint32_t>(successors.size());
+    if (successor_count == 0) return;
+    first_parent = successor_parents[0];
+    first_successor = successors[0];
+    for (std::size_t i = 1; i < successor_count && i <= kNearSuccessors; ++i) {
+      near_parents[i - 1] = successor_parents[i];
+      near_successors[i - 1] = successors[i];
+    }
+  }
+
+  /// visit(parent index, successor) for each successor in order, read from the first line, then
+  /// the second, then the vectors: the layout above, said once.
+  template <class Visit>
+  [[gnu::always_inline]] void for_each_successor(Visit&& visit) const {
+    const std::size_t count = successor_count;
+    if (count == 0) return;
+    visit(first_parent, first_successor);
+    const std::size_t near = std::min(count, 1 + kNearSuccessors);
+    for (std::size_t i = 1; i < near; ++i) visit(near_parents[i - 1], near_successors[i - 1]);
+    for (std::size_t i = near; i < count; ++i) visit(successor_parents[i], successors[i]);
+  }
 
   /// Positions of the base facts by the value of one slot, for joins that look facts up by a
   /// value they already hold (cyp3a4(drug: ?m) after medication(drug: ?m)). Base facts never

@@ -66,27 +66,11 @@ Truth compare_values(Op op, const Value& lhs, const Value& rhs) {
   // Ordering is defined on numbers only; the checker rejects ordering symbols, so another
   // kind here can only come from a hand-built rule base, and does not match.
   if (!lhs.is_numeric() || !rhs.is_numeric()) return Truth::no;
-  if (lhs.kind() == Value::Kind::integer && rhs.kind() == Value::Kind::integer) {
-    auto a = lhs.as_integer(), b = rhs.as_integer();
-    switch (op) {
-      case Op::lt: return truth_of(a < b);
-      case Op::le: return truth_of(a <= b);
-      case Op::gt: return truth_of(a > b);
-      case Op::ge: return truth_of(a >= b);
-      default: return Truth::no;
-    }
-  }
+  if (lhs.kind() == Value::Kind::integer && rhs.kind() == Value::Kind::integer)
+    return truth_of_order(op, order_of(lhs.as_integer(), rhs.as_integer()));
   // Quantities arrive converted to base units, so 150000 /uL and 150 x10^9/L differ by a few
   // ulps; within support::kRelativeTolerance they are equal, or a threshold would cut wrongly.
-  double a = lhs.as_double(), b = rhs.as_double();
-  int order = support::compare_numbers(a, b);
-  switch (op) {
-    case Op::lt: return truth_of(order < 0);
-    case Op::le: return truth_of(order <= 0);
-    case Op::gt: return truth_of(order > 0);
-    case Op::ge: return truth_of(order >= 0);
-    default: return Truth::no;
-  }
+  return truth_of_order(op, support::compare_numbers(lhs.as_double(), rhs.as_double()));
 }
 
 std::string_view advice_kind_name(AdviceKind kind) {

@@ -101,6 +101,21 @@ inline Truth truth_and(Truth a, Truth b) { return a < b ? a : b; }
 /// `same`/`differ` are identity on every kind (the benchmark's eq/neq).
 enum class Op : std::uint8_t { lt, le, gt, ge, eq, ne, same, differ };
 std::string_view op_spelling(Op op);
+/// The truth of an ordering operator (lt, le, gt, ge) given the order of its operands:
+/// negative, zero or positive. Any other operator is not an ordering and gives no.
+inline Truth truth_of_order(Op op, int order) {
+  bool holds = false;
+  switch (op) {
+    case Op::lt: holds = order < 0; break;
+    case Op::le: holds = order <= 0; break;
+    case Op::gt: holds = order > 0; break;
+    case Op::ge: holds = order >= 0; break;
+    default: break;
+  }
+  return holds ? Truth::yes : Truth::no;
+}
+/// The order of two integers, as support::compare_numbers gives it for two doubles.
+inline int order_of(std::int64_t a, std::int64_t b) { return a < b ? -1 : (b < a ? 1 : 0); }
 /// The general comparison (numbers, tolerance, ordering); compare() handles identity inline.
 Truth compare_values(Op op, const Value& lhs, const Value& rhs);
 inline Truth compare(Op op, const Value& lhs, const Value& rhs) {
