@@ -606,10 +606,13 @@ struct Engine::Impl final : FactSource {
         for (AlphaMemory* m : listed) {
           DispatchedMemory entry;
           entry.memory = m;
-          // Constant tests (alpha memories hold no others), up to the first with choices.
+          // Constant tests (alpha memories hold no others), up to the first with choices or an
+          // unknown constant, which screen_compare() leaves to compare().
           for (std::size_t i = passed; i < m->tests.size() && entry.screen_count < entry.payloads.size(); ++i) {
             const SlotTest& test = m->tests[i];
-            if (!test.choices.empty() || test.slot > std::numeric_limits<std::uint8_t>::max()) break;
+            if (!test.choices.empty() || test.slot > std::numeric_limits<std::uint8_t>::max() ||
+                test.operand.constant.is_unknown())
+              break;
             const std::size_t s = entry.screen_count++;
             entry.payloads[s] = test.operand.constant.payload();
             entry.kinds[s] = test.operand.constant.kind();
@@ -1149,43 +1152,52 @@ struct Engine::Impl final : FactSource {
 
   /// try_memory() for a run of `dispatched` whose tests the fact passes up to `passed`.
   /// Inlined by force: left to itself GCC makes it a function of its own, called twice a fact,
-  /// and the calls cost more than screen_compare() saves (cachegrind, R = 200 and 1000).
+  /// and the calls cost more than the screens save (cachegrind, R = 200 and 1000).
   [[gnu::always_inline]] void try_memories(MemoryRun run, FactId id, std::size_t passed) {
     // The slots stay where they are as memories fill (see Token::slots).
     const Value* slots = facts[id].slots.data();
-    for (std::uint32_t i = run.first; i < run.first + run.count; ++i) {
-      const DispatchedMemory& entry = dispatched[i];
-      if (const auto certain = screen(entry, slots)) try_memory(entry.memory, id, passed + *certain);
-    }
+    const DispatchedMemory* const end = dispatched.data() + run.first + run.count;
+    for (const DispatchedMemory* entry = dispatched.data() + run.first; entry != end; ++entry)
+      if (const std::size_t certain = screen(*entry, slots); certain != kFailed)
+        try_memory(entry->memory, id, passed + certain);
   }
 
-  /// The entry's copied tests against a fact's slots: none when one fails; otherwise how many
-  /// of them hold for certain, counted up to the first undetermined one, which try_memory
+  /// The entry's copied tests against a fact's slots: kFailed when one fails; otherwise how
+  /// many of them hold for certain, counted up to the first undetermined one, which try_memory
   /// evaluates again so that the truth it and-s includes it.
-  static std::optional<std::size_t> screen(const DispatchedMemory& entry, const Value* slots) {
+  static constexpr std::size_t kFailed = std::numeric_limits<std::size_t>::max();
+  static std::size_t screen(const DispatchedMemory& entry, const Value* slots) {
     std::size_t certain = 0;
     bool counting = true;
     for (std::size_t s = 0; s < entry.screen_count; ++s) {
       const Truth truth =
           screen_compare(entry.ops[s], slots[entry.slots[s]], entry.kinds[s], entry.payloads[s]);
-      if (truth == Truth::no) return std::nullopt;
+      if (truth == Truth::no) return kFailed;
       counting = counting && truth == Truth::yes;
-      if (counting) ++certain;
+      certain += counting;
     }
     return certain;
   }
 
-  /// compare() for a screen's test, with its constant taken apart. Ordering two integers, or
-  /// two numbers, is most of what screens ask (`age >= 18`, `value < 1.5`): done here without
-  /// compare_values()'s dispatch on the operator and the kinds, with the same result.
+  /// compare() for a screen's test, with its constant taken apart. Identity, and ordering two
+  /// integers or two numbers, are most of what screens ask (`status eq active`, `age >= 18`,
+  /// `value < 1.5`): done here without compare_values()'s dispatch on the operator and the
+  /// kinds, with the same result. A screen's constant is never unknown (build_dispatch).
   static Truth screen_compare(Op op, const Value& value, Value::Kind kind, std::uint64_t payload) {
-    if (op <= Op::ge && value.kind() == kind) {
-      if (kind == Value::Kind::integer)
+    if (value.kind() == kind) {
+      if (op == Op::same) return value.payload() == payload ? Truth::yes : Truth::no;
+      if (op <= Op::ge && kind == Value::Kind::integer)
         return truth_of_order(op, order_of(value.as_integer(), std::bit_cast<std::int64_t>(payload)));
-      if (kind == Value::Kind::number)
+      if (op <= Op::ge && kind == Value::Kind::number)
         return truth_of_order(op, support::compare_numbers(std::bit_cast<double>(value.payload()),
                                                            std::bit_cast<double>(payload)));
     }
+    return screen_compare_general(op, value, kind, payload);
+  }
+
+  /// The rest, out of line: the constant put together again for compare().
+  [[gnu::noinline]] static Truth screen_compare_general(Op op, const Value& value, Value::Kind kind,
+                                                        std::uint64_t payload) {
     return compare(op, value, Value::from_parts(kind, payload));
   }
 
