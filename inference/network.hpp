@@ -248,7 +248,11 @@ struct alignas(64) AlphaMemory {
     visit(first_parent, first_successor);
     const std::size_t near = std::min(count, 1 + kNearSuccessors);
     for (std::size_t i = 1; i < near; ++i) visit(near_parents[i - 1], near_successors[i - 1]);
-    for (std::size_t i = near; i < count; ++i) visit(successor_parents[i], successors[i]);
+    if (count == near) return;  // the vectors are in another line
+    // The buffers in locals: `visit` may call anything, so the vectors would be read again.
+    const std::uint32_t* parents = successor_parents.data();
+    Node* const* rest = successors.data();
+    for (std::size_t i = near; i < count; ++i) visit(parents[i], rest[i]);
   }
 
   /// Positions of the base facts by the value of one slot, for joins that look facts up by a
