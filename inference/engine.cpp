@@ -380,7 +380,6 @@ struct Engine::Impl final : FactSource {
   RunArena<Value> base_slots;
   RunArena<Value> patient_slots;
   std::uint64_t definite_firings = 0;
-  std::vector<Value> scratch_values;  // a conclusion being built
   mutable Env negation_env;           // see env_of
   std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
   /// Counts reset() calls from 1, so that no node starts out marked (Node::reset_mark and the
@@ -680,8 +679,6 @@ struct Engine::Impl final : FactSource {
       conclusions.push_back({action.assertion.type, static_cast<std::uint16_t>(slots.size()),
                              static_cast<std::uint32_t>(conclusion_terms.size())});
       conclusion_terms.insert(conclusion_terms.end(), slots.begin(), slots.end());
-      // Grown here, once, to the largest conclusion, so that fire() need not check.
-      if (scratch_values.size() < slots.size()) scratch_values.resize(slots.size());
     }
   }
 
@@ -1031,16 +1028,25 @@ struct Engine::Impl final : FactSource {
     return add_indexed_fact(type, slots, hash, origin, truth, support);
   }
 
+  /// Where a new fact's slots are kept: reset() takes back the patient's all at once.
+  RunArena<Value>& slot_arena() { return patient_phase ? patient_slots : base_slots; }
+
   /// add_fact() for a fact whose id (the next one) the caller has already put in `identity`.
   FactId add_indexed_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
                           Truth truth, FiringId support = kNoFiring) {
+    Value* copy = slot_arena().take(slots.size());
+    std::copy(slots.begin(), slots.end(), copy);
+    return add_placed_fact(type, std::span<const Value>(copy, slots.size()), hash, origin, truth, support);
+  }
+
+  /// add_indexed_fact() for slots already in slot_arena(), where the fact keeps them.
+  FactId add_placed_fact(TypeId type, std::span<const Value> slots, std::size_t hash, const Origin& origin,
+                         Truth truth, FiringId support) {
     auto id = static_cast<FactId>(facts.size());
     FactRecord& record = facts.next();
     record.identity = static_cast<std::uint32_t>(hash);
     record.type = type;
-    Value* copy = (patient_phase ? patient_slots : base_slots).take(slots.size());
-    std::copy(slots.begin(), slots.end(), copy);
-    record.slots = std::span<const Value>(copy, slots.size());
+    record.slots = slots;
     record.origin = origin;
     record.truth = truth;
     record.alive = true;
@@ -1656,25 +1662,28 @@ struct Engine::Impl final : FactSource {
     if (f.truth == Truth::yes) ++definite_firings;
     const Conclusion* conclusion = conclusions.data() + node->first_conclusion;
     for (const Conclusion* end = conclusion + node->conclusion_count; conclusion != end; ++conclusion) {
+      if (firings[id].firing.withdrawn) break;  // an earlier conclusion took the firing back
+      // Built where a new fact keeps its slots, so that it is not copied again; given back
+      // when the fact is there already.
       const Term* term = conclusion_terms.data() + conclusion->first_term;
-      Value* out = scratch_values.data();
+      Value* const first = slot_arena().take(conclusion->slot_count);
+      Value* out = first;
       IdentityHash hash(conclusion->type);
       for (const Term* last = term + conclusion->slot_count; term != last; ++term) {
         const Value& value = term->kind == Term::Kind::constant ? term->constant : values[term->var];
         hash.add(value);
         *out++ = value;
       }
-      conclude(id, conclusion->type, std::span<const Value>(scratch_values.data(), conclusion->slot_count),
-               hash.value());
+      conclude(id, conclusion->type, std::span<const Value>(first, conclusion->slot_count), hash.value());
     }
     settle();
   }
 
-  /// `hash`: identity_hash(type, values).
+  /// `values`: the last run taken from slot_arena(). `hash`: identity_hash(type, values).
   void conclude(FiringId firing, TypeId type, std::span<const Value> values, std::size_t hash) {
-    if (firings[firing].firing.withdrawn) return;  // an earlier conclusion took it back
     const std::size_t place = probe_identity(type, values, hash);
     if (const FactId existing = identity.at(place); existing != kNoFact) {
+      slot_arena().give_back(values);
       if (existing < base_fact_count) base_changed = true;  // a support reset() would not take back
       facts[existing].add_support(firing);
       firings[firing].concluded.push_back(existing);
@@ -1684,7 +1693,7 @@ struct Engine::Impl final : FactSource {
     identity.fill(place, hash, static_cast<FactId>(facts.size()));
     Origin origin;
     origin.kind = Origin::Kind::derived;
-    add_indexed_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
+    add_placed_fact(type, values, hash, origin, firings[firing].firing.truth, firing);
   }
 
   void withdraw(FiringId id) {

@@ -443,6 +443,11 @@ class RunArena {
     next_ += n;
     return run;
   }
+  /// Returns the run taken last, which nothing has been taken after.
+  void give_back(std::span<const T> run) {
+    assert(run.data() + run.size() == next_);
+    next_ -= run.size();
+  }
   void clear() {
     used_chunks_ = 0;
     next_ = end_ = nullptr;
