@@ -381,8 +381,7 @@ struct Engine::Impl final : FactSource {
   RunArena<Value> patient_slots;
   std::uint64_t definite_firings = 0;
   mutable Env negation_env;           // see env_of
-  std::vector<Node*> reset_negations;  // reset(): the negative nodes to look at again
-  /// Counts reset() calls from 1, so that no node starts out marked (Node::reset_mark and the
+  /// Counts reset() calls from 1, so that no node starts out marked (Node::patient_mark and the
   /// other marks start at 0).
   std::uint64_t resets = 1;
 
@@ -487,10 +486,8 @@ struct Engine::Impl final : FactSource {
     s.insert(at, node);
     if (node->kind != Node::Kind::negative) return;
     memory->negatives.clear();  // in the successors' order, which is the order they look again
-    memory->negative_indexes.clear();
     for (Node* n : s)
-      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n), memory->negative_indexes.push_back(n->index);
-    memory->negative_count = static_cast<std::uint32_t>(memory->negatives.size());
+      if (n->kind == Node::Kind::negative) memory->negatives.push_back(n);
   }
 
   /// Every pattern inside a negation gets its alpha memory; the negative node listens to all.
@@ -835,10 +832,13 @@ struct Engine::Impl final : FactSource {
   /// Back to the rule base's own facts. Rather than retracting the patient's facts one by one
   /// (each retraction re-matching what it uncovers), everything after the base facts is cut
   /// away at once: the patient's tokens, by cutting back the lists that hold them; the facts'
-  /// places at the end of the alpha memories; their conclusions. Then the negations are looked
-  /// at once more, against the base facts alone.
+  /// places at the end of the alpha memories; their conclusions. Then each base owner whose
+  /// negation a patient's fact flipped is derived again, against the base facts alone. No other
+  /// negation needs a look: while a patient is in, every change of a base owner's truth goes
+  /// through recompute_all(), which notes the owner as flipped, so an owner not noted holds
+  /// the truth it had before the patient came.
   void reset() {
-    // Nodes are listed once per reset, in patient_nodes, flipped_nodes and the negations below.
+    // Nodes are listed once per reset, in patient_nodes and flipped_nodes.
     ++resets;
     if (base_changed || !agenda.empty()) {
       // Rules that match the rule base's facts alone have fired: start over, so that the next
@@ -849,20 +849,11 @@ struct Engine::Impl final : FactSource {
       return;
     }
     drop_patient_tokens();
-    std::vector<Node*>& negations = reset_negations;
-    negations.clear();
     for (AlphaMemory* memory : patient_memories) {
       memory->listed = false;
       if (memory->facts.size() == memory->base_size) continue;  // its patient facts left already
       memory->facts.truncate(memory->base_size);
       has_facts[memory->index] = memory->base_size != 0;
-      // A negative node without owners (base ones: the patient's are gone) has nothing to
-      // look at again.
-      for (std::size_t i = 0; i < memory->negative_count; ++i) {
-        if (!has_tokens[memory->negative_indexes[i]]) continue;
-        Node* node = memory->negatives[i];
-        if (node->reset_mark != resets) node->reset_mark = resets, negations.push_back(node);
-      }
     }
     patient_memories.clear();
     identity.restore();  // the base facts' entries, as mark_base() left them
@@ -871,11 +862,10 @@ struct Engine::Impl final : FactSource {
     live_by_type = base_live;
     clear_firings();
     pending_support.clear();
-    // The base tokens that the negations make again are base tokens once more.
+    // The base tokens that flipped owners make again are base tokens once more.
     patient_phase = false;
     for (Node* node : flipped_nodes) rederive_flipped(node);
     flipped_nodes.clear();
-    for (Node* node : negations) recompute_all(node);
     patient_phase = true;
     for (QuestionState& q : questions) q = QuestionState{};
     for (std::size_t q = 0; q < questions.size(); ++q) update_placeholder(q);

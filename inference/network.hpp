@@ -205,7 +205,6 @@ struct alignas(64) AlphaMemory {
   FactColumn facts;
   std::uint32_t base_size = 0;      // the rule base's own facts come first
   std::uint32_t test_count = 0;     // tests.size()
-  std::uint32_t negative_count = 0; // negatives.size()
   std::uint32_t index = 0;          // its place in the engine's list of memories
   // The successors, copied from `successors` and `successor_parents` by place_successors():
   // the first here, the next few in the second line, so that a fact entering the memory finds
@@ -271,10 +270,7 @@ struct alignas(64) AlphaMemory {
       if (i.slot == slot) return &i;
     return nullptr;
   }
-  std::vector<Node*> negatives;     // the negative nodes among them, for reset and retraction
-  /// Parallel to `negatives`: each one's Node::index, so that reset() finds the ones with
-  /// owners in the engine's has_tokens without visiting every node.
-  std::vector<std::uint32_t> negative_indexes;
+  std::vector<Node*> negatives;     // the negative nodes among them, which a fact leaving wakes
 };
 
 /// A value a join test reads: a constant, a slot of the fact being joined, or a slot of the
@@ -400,7 +396,6 @@ struct alignas(64) Node {
   std::vector<SlotIndex> negated_binds;  // an unknown value bound here makes the match undetermined
   const std::vector<Element>* body = nullptr;
   std::vector<VarLocation> env_layout;
-  std::uint64_t reset_mark = 0;      // the last reset() that listed it
   std::uint64_t flipped_mark = 0;    // the same, as holding flipped owners (Token::flipped)
 };
 
