@@ -1176,8 +1176,7 @@ struct Engine::Impl final : FactSource {
     std::size_t certain = 0;
     bool counting = true;
     for (std::size_t s = 0; s < entry.screen_count; ++s) {
-      const Truth truth =
-          screen_compare(entry.ops[s], slots[entry.slots[s]], entry.kinds[s], entry.payloads[s]);
+      const Truth truth = screen_compare(entry, s, slots[entry.slots[s]]);
       if (truth == Truth::no) return kFailed;
       counting = counting && truth == Truth::yes;
       certain += counting;
@@ -1185,11 +1184,14 @@ struct Engine::Impl final : FactSource {
     return certain;
   }
 
-  /// compare() for a screen's test, with its constant taken apart. Identity, and ordering two
-  /// integers or two numbers, are most of what screens ask (`status eq active`, `age >= 18`,
-  /// `value < 1.5`): done here without compare_values()'s dispatch on the operator and the
-  /// kinds, with the same result. A screen's constant is never unknown (build_dispatch).
-  static Truth screen_compare(Op op, const Value& value, Value::Kind kind, std::uint64_t payload) {
+  /// compare() for the entry's screen `s`, read from the constant's parts. Identity, and
+  /// ordering two integers or two numbers, are most of what screens ask (`status eq active`,
+  /// `age >= 18`, `value < 1.5`): done here without compare_values()'s dispatch on the operator
+  /// and the kinds, with the same result. A screen's constant is never unknown (build_dispatch).
+  static Truth screen_compare(const DispatchedMemory& entry, std::size_t s, const Value& value) {
+    const Op op = entry.ops[s];
+    const Value::Kind kind = entry.kinds[s];
+    const std::uint64_t payload = entry.payloads[s];
     if (value.kind() == kind) {
       if (op == Op::same) return value.payload() == payload ? Truth::yes : Truth::no;
       if (op <= Op::ge && kind == Value::Kind::integer)
@@ -1198,13 +1200,13 @@ struct Engine::Impl final : FactSource {
         return truth_of_order(op, support::compare_numbers(std::bit_cast<double>(value.payload()),
                                                            std::bit_cast<double>(payload)));
     }
-    return screen_compare_general(op, value, kind, payload);
+    return screen_compare_general(entry, s, value);
   }
 
-  /// The rest, out of line: the constant put together again for compare().
-  [[gnu::noinline]] static Truth screen_compare_general(Op op, const Value& value, Value::Kind kind,
-                                                        std::uint64_t payload) {
-    return compare(op, value, Value::from_parts(kind, payload));
+  /// The rest, out of line.
+  [[gnu::noinline]] static Truth screen_compare_general(const DispatchedMemory& entry, std::size_t s,
+                                                        const Value& value) {
+    return compare(entry.ops[s], value, entry.constant(s));
   }
 
   /// `passed`: how many of the memory's first tests the fact is known to pass.
@@ -1274,15 +1276,14 @@ struct Engine::Impl final : FactSource {
     // The tests first: most joins fail on one, and then nothing else matters. The usual join,
     // on one shared variable, is tested from the node's first line alone.
     if (join->only_hashed_test) {
-      const Value& bound = ancestor(parent, join->hashed_up)->slots[join->hashed_slot];
-      truth = truth_and(truth, compare(Op::same, slots[join->hashed_fact_slot], bound));
+      truth = truth_and(truth, same_as_bound(slots, join->hashed_fact_slot, parent, join->hashed_up,
+                                             join->hashed_slot));
       if (truth == Truth::no) return truth;
       return truth_and(truth, bound_values_truth(join, slots));
     }
     for (const JoinTest& test : join->tests) {
       if (test.fact_same_token) {
-        const Value& bound = ancestor(parent, test.rhs.up)->slots[test.rhs.slot];
-        truth = truth_and(truth, compare(Op::same, slots[test.lhs.slot], bound));
+        truth = truth_and(truth, same_as_bound(slots, test.lhs.slot, parent, test.rhs.up, test.rhs.slot));
         if (truth == Truth::no) return truth;
         continue;
       }
@@ -1298,6 +1299,13 @@ struct Engine::Impl final : FactSource {
       if (truth == Truth::no) return truth;
     }
     return truth_and(truth, bound_values_truth(join, slots));
+  }
+
+  /// A `fact.slot same ?var` test: the fact's slot against the value bound in slot
+  /// `bound_slot` of the token `up` above `parent`.
+  static Truth same_as_bound(const Value* slots, SlotIndex fact_slot, const Token* parent, std::uint16_t up,
+                             SlotIndex bound_slot) {
+    return compare(Op::same, slots[fact_slot], ancestor(parent, up)->slots[bound_slot]);
   }
 
   /// A variable that takes an unknown value makes whatever uses it unknown too: undetermined
